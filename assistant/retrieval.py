@@ -96,7 +96,7 @@ class HybridRetriever(BaseRetriever):
                         bonus = 2.0
                     fused[i] = fused.get(i, 0.0) + self.settings.clause_boost * bonus / (rrf + 1)
 
-        order = sorted(fused, key=fused.get, reverse=True)[:k]
+        order = self._diversify(sorted(fused, key=fused.get, reverse=True), k, named)
         docs = []
         for i in order:
             base = self.state.chunks[i]
@@ -114,6 +114,22 @@ class HybridRetriever(BaseRetriever):
             named_clauses=named,
         )
         return docs, signals
+
+    def _diversify(self, ranked: list[int], k: int, named: list[str]) -> list[int]:
+        """Cap clause summaries in the top k: sibling clauses are near-duplicates and would crowd out the
+        guide passages that actually explain how a small company does it."""
+        cap = k if named else self.settings.max_clause_docs
+        out, clause_docs, overflow = [], 0, []
+        for i in ranked:
+            if self.state.chunks[i].metadata.get("kind") in {"clause", "principle"}:
+                if clause_docs >= cap:
+                    overflow.append(i)
+                    continue
+                clause_docs += 1
+            out.append(i)
+            if len(out) == k:
+                return out
+        return (out + overflow)[:k]
 
     def _bm25_scores(self, text: str) -> np.ndarray:
         vocab = self.bm25_model.vocab_dict

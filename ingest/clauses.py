@@ -112,7 +112,9 @@ def guide_clause_mapper(corpus_dir: Path, limit: int = 4):
     def clauses_for(path: tuple[str, ...]) -> list[str]:
         found: list[str] = []
         for depth in range(len(path), 0, -1):
-            for number in mapping.get(SECTION_SEP.join(path[:depth]), []):
+            # Sub-clauses before their parents, so the parent can be recognised as redundant.
+            numbers = sorted(mapping.get(SECTION_SEP.join(path[:depth]), []), key=lambda n: -n.count("."))
+            for number in numbers:
                 # A parent clause adds nothing when a sub-clause of it is already there.
                 if number not in found and not any(f.startswith(number + ".") for f in found):
                     found.append(number)

@@ -4,7 +4,8 @@ Structure is always checked (ids, required fields, gold phrase shape, section pa
 When the seed guide is available, every gold phrase must also occur verbatim in the guide body
 (outside the table of contents, with no line break inside it), every section path must name real
 headings, and for ordinary questions at least one gold phrase must lie inside the named section.
-When ``corpus/iso9001/clauses.yaml`` exists, every ``gold_clause`` must be one of its clause numbers.
+When ``corpus/iso9001/clauses.yaml`` exists, every ``gold_clause``/``clause`` must be one of its
+clause numbers.
 
 Usage::
 
@@ -232,9 +233,10 @@ def check(path: str | Path = DEFAULT_QUESTIONS, guide: str | Path | None = None,
             problems.append(f"cannot load {clauses_path}: {exc}")
         else:
             for item in items:
-                gc = item.get("gold_clause")
-                if gc and known and gc not in known:
-                    problems.append(f"{item.get('id')}: gold_clause {gc!r} not in {CLAUSES_REL}")
+                for key in ("gold_clause", "clause"):
+                    number = item.get(key)
+                    if number and known and number not in known:
+                        problems.append(f"{item.get('id')}: {key} {number!r} not in {CLAUSES_REL}")
     return problems
 
 

@@ -26,6 +26,7 @@ class SearchSignals:
     best_dense: float
     best_bm25: float
     named_clauses: list[str]
+    best_user_dense: float = 0.0  # best match among the company's own uploaded documents
 
 
 class HybridRetriever(BaseRetriever):
@@ -62,7 +63,7 @@ class HybridRetriever(BaseRetriever):
         mode = mode or self.mode
         n = len(self.state.chunks)
         if n == 0 or not query.strip():
-            return [], SearchSignals(0.0, 0.0, [])
+            return [], SearchSignals(0.0, 0.0, [], 0.0)
         pool = min(self.settings.candidate_pool, n)
         expanded = expand_query(query)
         named = clause_numbers(query)
@@ -112,6 +113,9 @@ class HybridRetriever(BaseRetriever):
             best_dense=max(dense_sims.values(), default=0.0),
             best_bm25=float(bm25_scores.max()) if n else 0.0,
             named_clauses=named,
+            best_user_dense=max(
+                (s for i, s in dense_sims.items() if self.state.chunks[i].metadata.get("kind") == "user"), default=0.0
+            ),
         )
         return docs, signals
 

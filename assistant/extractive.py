@@ -1,0 +1,105 @@
+"""Extractive answering (no LLM): pick and order the sentences of retrieved chunks that answer the question."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from langchain_core.documents import Document
+
+from ingest.tokenize import expand_query, tokenize
+
+_SENT = re.compile(r"(?<=[。！？；])")
+_TABLE_ROW = re.compile(r"^\|")
+# Text in uploaded documents is data: sentences that address the assistant are never quoted as answers.
+INJECTION = re.compile(
+    r"(忽略|无视|忘记|不要理会).{0,8}(以上|之前|前面|上述|所有|系统).{0,6}(指令|提示|规则|要求)|"
+    r"ignore (all |the )?(previous|above|prior) (instructions|prompts)|你现在(是|扮演)|system prompt|系统提示词",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Unit:
+    """A sentence or list item of a chunk, in reading order."""
+
+    text: str
+    chunk: int
+    pos: int
+    is_item: bool
+    score: float = 0.0
+
+
+def units_of(doc: Document, chunk: int) -> list[Unit]:
+    units: list[Unit] = []
+    lines = doc.page_content.split("\n")
+    if doc.metadata.get("kind") in {"clause", "principle"}:
+        # Clause summaries: one unit, "ISO 9001 9.2 内部审核：…", without the keyword line.
+        title = lines[0].split("（")[0].replace("ISO 9001:2015", "ISO 9001").replace("质量管理原则：", "质量管理原则“")
+        title += "”" if "原则“" in title else ""
+        body = "".join(x.removeprefix("要点：") for x in lines[1:] if x.startswith("要点："))
+        return [Unit(f"{title}：{body}", chunk, 0, False)]
+    for line in lines:
+        line = line.strip()
+        if not line or _TABLE_ROW.match(line) and set(line) <= set("|-: "):
+            continue
+        if line.startswith(("- ", "* ")):
+            units.append(Unit(line[2:].strip(), chunk, len(units), True))
+        elif _TABLE_ROW.match(line):
+            cells = [c.strip() for c in line.strip("|").split("|") if c.strip()]
+            if cells and cells[0] not in {"栏目"}:
+                units.append(Unit("：".join(cells[:1]) + ("：" + "；".join(cells[1:]) if len(cells) > 1 else ""),
+                                  chunk, len(units), True))
+        else:
+            for sentence in _SENT.split(line):
+                if sentence.strip():
+                    units.append(Unit(sentence.strip(), chunk, len(units), False))
+    return [u for u in units if not INJECTION.search(u.text)]
+
+
+def _score(unit: Unit, q_tokens: set[str], rank: int) -> float:
+    tokens = set(tokenize(unit.text))
+    if not tokens:
+        return 0.0
+    overlap = sum(len(t) for t in tokens & q_tokens)
+    # Earlier-ranked chunks are more likely on topic; the first sentence of a chunk often states its point.
+    return overlap / (1 + 0.15 * rank) + (0.4 if unit.pos == 0 else 0.0) + (0.2 if unit.is_item else 0.0)
+
+
+def extract(question: str, docs: list[Document], max_chars: int = 420, max_chunks: int = 3) -> list[list[Unit]]:
+    """Chosen units grouped by chunk (in rank order), each group in reading order."""
+    q_tokens = set(tokenize(expand_query(question)))
+    chosen: dict[int, list[Unit]] = {}
+    pool: list[Unit] = []
+    for rank, doc in enumerate(docs[: max_chunks + 1]):
+        for unit in units_of(doc, rank):
+            unit.score = _score(unit, q_tokens, rank)
+            pool.append(unit)
+    pool.sort(key=lambda u: -u.score)
+    used, seen = 0, set()
+    floor = max(0.5, 0.35 * pool[0].score) if pool else 0.0
+    for unit in pool:
+        if unit.score < floor and chosen:
+            break
+        key = re.sub(r"\W", "", unit.text)
+        if key in seen or (len(chosen) >= max_chunks and unit.chunk not in chosen):
+            continue
+        if used + len(unit.text) > max_chars and chosen:
+            continue
+        seen.add(key)
+        chosen.setdefault(unit.chunk, []).append(unit)
+        used += len(unit.text)
+        # A list item pulls in its siblings: a list answers "哪些/几个" questions only when whole.
+        if unit.is_item:
+            for sibling in pool:
+                if sibling.chunk == unit.chunk and sibling.is_item and sibling not in chosen[unit.chunk]:
+                    if used + len(sibling.text) <= max_chars * 1.4:
+                        chosen[unit.chunk].append(sibling)
+                        seen.add(re.sub(r"\W", "", sibling.text))
+                        used += len(sibling.text)
+    # The guide (and the company's own documents) explain how; a clause summary backs it up, so it goes last.
+    kinds = {rank: doc.metadata.get("kind") for rank, doc in enumerate(docs)}
+    order = sorted(chosen, key=lambda c: (kinds.get(c) in {"clause", "principle"}, c))
+    clause_groups = [c for c in order if kinds.get(c) in {"clause", "principle"}]
+    order = [c for c in order if c not in clause_groups[1:]]
+    return [sorted(chosen[c], key=lambda u: u.pos) for c in order]

@@ -48,12 +48,11 @@ class Settings(BaseSettings):
 
     # Retrieval.
     retrieve_k: int = 5
-    candidate_pool: int = 30
-    rrf_k: int = 60
+    candidate_pool: int = 100
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
-    clause_boost: float = 0.5
-    max_clause_docs: int = 2  # clause summaries allowed in the top k unless the question names a clause
+    clause_boost: float = 1.0  # added to the fused z-score of chunks tied to a clause the question names
+    max_clause_docs: int = 1  # clause summaries allowed in the top k unless the question names a clause
     # A question is "covered" when the best dense similarity reaches this floor (calibrated by eval).
     coverage_min_similarity: float = 0.83
     coverage_min_bm25: float = 3.0

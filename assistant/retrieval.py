@@ -69,24 +69,30 @@ class HybridRetriever(BaseRetriever):
         named = clause_numbers(query)
 
         bm25_scores = self._bm25_scores(expanded)
-        bm25_rank = [int(i) for i in np.argsort(-bm25_scores)[:pool] if bm25_scores[i] > 0]
         dense_sims: dict[int, float] = {}
         if mode != "bm25":
-            vector = self.embeddings.embed_query(expanded)
+            # The embedder gets the user's own words: synonym expansion helps BM25 but blurs the embedding.
+            vector = self.embeddings.embed_query(query)
             hits = self.collection.query(query_embeddings=[vector], n_results=pool, include=["distances"])
             for cid, dist in zip(hits["ids"][0], hits["distances"][0], strict=True):
                 if cid in self._id_pos:
                     dense_sims[self._id_pos[cid]] = 1.0 - float(dist)
-        dense_rank = sorted(dense_sims, key=dense_sims.get, reverse=True)
 
+        # Linear fusion of z-scored BM25 and dense scores (measured better than RRF on tests/eval).
+        use_bm25 = mode != "dense" and bm25_scores.max() > 0
+        bz = (bm25_scores - bm25_scores.mean()) / (bm25_scores.std() + 1e-9)
+        candidates = {int(i) for i in np.argsort(-bm25_scores)[:pool] if bm25_scores[i] > 0} if use_bm25 else set()
+        candidates |= set(dense_sims)
+        if dense_sims:
+            values = np.fromiter(dense_sims.values(), dtype=np.float32)
+            mean, std = float(values.mean()), float(values.std()) + 1e-9
+            dense_floor = float(values.min())
         fused: dict[int, float] = {}
-        rrf = self.settings.rrf_k
-        if mode != "dense":
-            for rank, i in enumerate(bm25_rank):
-                fused[i] = fused.get(i, 0.0) + self.settings.bm25_weight / (rrf + rank + 1)
-        if mode != "bm25":
-            for rank, i in enumerate(dense_rank):
-                fused[i] = fused.get(i, 0.0) + self.settings.dense_weight / (rrf + rank + 1)
+        for i in candidates:
+            score = self.settings.bm25_weight * float(bz[i]) if use_bm25 else 0.0
+            if dense_sims:
+                score += self.settings.dense_weight * (dense_sims.get(i, dense_floor) - mean) / std
+            fused[i] = score
         if named and mode == "hybrid":
             # A question naming "8.4" should reach clause 8.4 itself and the guide text tied to it.
             for i, clauses in enumerate(self._clause_sets):
@@ -95,7 +101,7 @@ class HybridRetriever(BaseRetriever):
                     bonus = 1.0 if exact else 0.3
                     if self.state.chunks[i].metadata.get("kind") == "clause" and exact:
                         bonus = 2.0
-                    fused[i] = fused.get(i, 0.0) + self.settings.clause_boost * bonus / (rrf + 1)
+                    fused[i] = fused.get(i, 0.0) + self.settings.clause_boost * bonus
 
         order = self._diversify(sorted(fused, key=fused.get, reverse=True), k, named)
         docs = []

@@ -23,6 +23,11 @@ SEP = " > "
 _HEADING = re.compile(r"^(#{2,5})\s+(.+?)\s*$")
 # Cut after sentence-final punctuation unless a closing quote/bracket follows it.
 _SENTENCE_CUT = re.compile(r"(?<=[。！？])(?![”’」』）)])")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster on clauses.yaml
+
+
+def _yaml(text: str) -> dict:
+    return yaml.load(text, Loader=_LOADER) or {}
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,7 @@ class Knowledge:
 
     @cached_property
     def clause_data(self) -> dict:
-        return yaml.safe_load(self.raw(CLAUSES_SOURCE)) or {}
+        return _yaml(self.raw(CLAUSES_SOURCE))
 
     @cached_property
     def clauses(self) -> dict[str, dict]:
@@ -165,7 +170,7 @@ class Knowledge:
 
     def _catalogue(self, name: str) -> dict:
         path = self.corpus_dir / "catalogue" / name
-        return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+        return _yaml(path.read_text(encoding="utf-8")) if path.exists() else {}
 
     # ---- clauses -----------------------------------------------------------------------------------
     def clause_section(self, number: str) -> str:

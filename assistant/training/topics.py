@@ -43,7 +43,8 @@ class Catalogue:
         """Topics of a clause, the most specific prefix first (7.1.5 → 监视和测量 before 支持和资源)."""
         hits: list[tuple[int, str]] = []
         for topic in self.topics:
-            lengths = [len(p) for p in topic.clauses if number == p or number.startswith(p + ".")]
+            # "9.2" covers 9.2.1 and 9.2.2; a bare chapter number ("8") means the chapter clause only.
+            lengths = [len(p) for p in topic.clauses if number == p or ("." in p and number.startswith(p + "."))]
             if lengths:
                 hits.append((max(lengths), topic.name))
         return [name for _, name in sorted(hits, key=lambda h: -h[0])]

@@ -1,0 +1,78 @@
+"""What every tab shares: turning errors into Chinese messages, theme, temporary download folders."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import gradio as gr
+
+from assistant.errors import QMSError
+
+log = logging.getLogger("qms.web")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+INTERNAL_ERROR = "出现内部错误，操作未完成。请稍后重试；如果问题反复出现，请把服务器日志发给管理员。"
+
+
+def _as_gradio_error(exc: Exception) -> gr.Error:
+    if isinstance(exc, gr.Error):
+        return exc
+    if isinstance(exc, QMSError):
+        return gr.Error(str(exc), title="提示")
+    # Never show a stack trace to the user: log it for the administrator instead.
+    log.exception("web handler failed")
+    return gr.Error(INTERNAL_ERROR, title="错误")
+
+
+def user_errors(fn: F) -> F:
+    """Wrap a handler (plain or generator) so any failure reaches the user as a Chinese message."""
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as exc:
+                raise _as_gradio_error(exc) from exc
+
+        return gen_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            raise _as_gradio_error(exc) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def download_dir() -> Path:
+    """A fresh folder under the system temp dir: Gradio serves returned files from there, never data_dir."""
+    return Path(tempfile.mkdtemp(prefix="qms-download-"))
+
+
+# System fonts only: the default theme would fetch Google Fonts, and the app must work offline.
+CJK_FONTS = [
+    "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
+    "system-ui", "sans-serif",
+]
+
+
+def theme() -> gr.themes.Base:
+    return gr.themes.Soft(
+        primary_hue="blue", font=CJK_FONTS, font_mono=["Consolas", "DejaVu Sans Mono", "monospace"],
+    )
+
+
+CSS = """
+.qms-sources details { margin: 0.25em 0; }
+.qms-sources summary { cursor: pointer; }
+"""

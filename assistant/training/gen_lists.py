@@ -8,6 +8,7 @@ so no wrong option is secretly right.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from assistant.training.knowledge import GUIDE_SOURCE, Knowledge
@@ -28,6 +29,8 @@ class ListContext:
         self.data = data
         self.items = [str(i["name"]) for i in data.get("items", [])]
         self.phrase = catalogue.phrase(self.id)
+        # For explanations that already start with "指南列出的".
+        self.named = re.sub(r"^指南(?:所列|所述|所举|举例的)", "", self.phrase)
         self.ordered = bool(data.get("ordered"))
         self.topics = catalogue.for_list(self.id)
         passage = knowledge.guide.find_passage(str(data["section"]), self.items)
@@ -82,14 +85,14 @@ def _membership(ctx: ListContext) -> Iterator[Question]:
         correct = rng.choice(ctx.items)
         yield choice(
             f"以下哪一项属于{ctx.phrase}？", [correct], pool[:3],
-            explanation=f"指南列出的{ctx.phrase}是：{ctx.listing()}。“{correct}”属于其中，其余选项不在此列。",
+            explanation=f"指南列出的{ctx.named}是：{ctx.listing()}。“{correct}”属于其中，其余选项不在此列。",
             support=Support(present=[correct], absent=pool[:3]), difficulty=1, **base,
         )
     if len(ctx.items) >= 3 and pool:
         members = rng.sample(ctx.items, 3)
         yield choice(
             f"以下哪一项不属于{ctx.phrase}？", [pool[0]], members,
-            explanation=f"指南列出的{ctx.phrase}是：{ctx.listing()}，其中没有“{pool[0]}”。",
+            explanation=f"指南列出的{ctx.named}是：{ctx.listing()}，其中没有“{pool[0]}”。",
             support=Support(present=members, absent=[pool[0]]), difficulty=2, **base,
         )
     if len(ctx.items) >= 3 and len(pool) >= 2:
@@ -97,7 +100,7 @@ def _membership(ctx: ListContext) -> Iterator[Question]:
         wrong = pool[: 4 - len(correct)]
         yield choice(
             f"以下哪些属于{ctx.phrase}？（多选）", correct, wrong, multiple=True,
-            explanation=f"指南列出的{ctx.phrase}是：{ctx.listing()}。{enumerate_cn(wrong)}不在其中。",
+            explanation=f"指南列出的{ctx.named}是：{ctx.listing()}。{enumerate_cn(wrong)}不在其中。",
             support=Support(present=correct, absent=wrong), difficulty=2, **base,
         )
 
@@ -108,13 +111,13 @@ def _statements(ctx: ListContext) -> Iterator[Question]:
     for item in items:
         yield judge(
             f"“{item}”是{ctx.phrase}之一。", True, topics=ctx.topics, citation=ctx.citation,
-            explanation=f"正确。指南列出的{ctx.phrase}包括“{item}”。",
+            explanation=f"正确。指南列出的{ctx.named}包括“{item}”。",
             support=Support(present=[item]),
         )
     for wrong in ctx.distractors[:2]:
         yield judge(
             f"“{wrong}”是{ctx.phrase}之一。", False, topics=ctx.topics, citation=ctx.citation,
-            explanation=f"错误。指南列出的{ctx.phrase}是：{ctx.listing()}，不包括“{wrong}”。",
+            explanation=f"错误。指南列出的{ctx.named}是：{ctx.listing()}，不包括“{wrong}”。",
             support=Support(present=ctx.items, absent=[wrong]),
         )
 
@@ -126,9 +129,9 @@ def _order(ctx: ListContext) -> Iterator[Question]:
     for n, item in enumerate(ctx.items):
         others = rng.sample([i for i in ctx.items if i != item], min(3, len(ctx.items) - 1))
         yield choice(
-            f"按指南的顺序，{ctx.phrase}中的第 {n + 1} {unit}是？", [item], others,
+            f"按指南的顺序，{ctx.named}中的第 {n + 1} {unit}是？", [item], others,
             topics=ctx.topics, citation=ctx.citation, support=Support(index=n, **support),
-            explanation=f"指南给出的{ctx.phrase}依次是：{ctx.listing()}。第 {n + 1} {unit}是“{item}”。",
+            explanation=f"指南给出的{ctx.named}依次是：{ctx.listing()}。第 {n + 1} {unit}是“{item}”。",
         )
         if ctx.stepwise and n + 1 < len(ctx.items):
             nxt = ctx.items[n + 1]
@@ -136,7 +139,7 @@ def _order(ctx: ListContext) -> Iterator[Question]:
             yield choice(
                 f"{ctx.phrase}中，“{item}”的下一步是？", [nxt], others,
                 topics=ctx.topics, citation=ctx.citation, support=Support(index=n + 1, **support),
-                explanation=f"指南给出的{ctx.phrase}依次是：{ctx.listing()}。“{item}”之后是“{nxt}”。",
+                explanation=f"指南给出的{ctx.named}依次是：{ctx.listing()}。“{item}”之后是“{nxt}”。",
                 difficulty=3,
             )
 

@@ -1,1 +1,4 @@
-"""The Gradio web app, one module per tab; app.py assembles them."""
+"""The Gradio web app, one module per tab; `assistant.web.ui.build_app` assembles them for app.py.
+
+Kept import-free so that `assistant.web.launcher` (used by tests and scripts) does not pull in Gradio.
+"""

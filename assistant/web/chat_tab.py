@@ -40,7 +40,8 @@ def make_handlers(assistant: Assistant) -> tuple[Any, Any]:
             yield chat, history, ""
             return
         # The chat shows rich bubbles; `history` keeps the plain answer texts the answerer condenses from.
-        chat = [*chat, {"role": "user", "content": question}, {"role": "assistant", "content": "正在检索资料……"}]
+        chat = [*chat, {"role": "user", "content": question},
+                {"role": "assistant", "content": "正在检索资料……"}]
         yield chat, history, ""
         streamed = ""
         for event in assistant.ask_stream(question, history):
@@ -63,7 +64,10 @@ def _example_text(evt: gr.SelectData) -> str:
 
 def build_chat_tab(assistant: Assistant) -> None:
     ask, respond = make_handlers(assistant)
-    gr.Markdown("向质量助手提问 ISO 9001 和小微企业质量管理体系建设的问题，每个回答都注明出处，点击来源可展开原文。")
+    gr.Markdown(
+        "向质量助手提问 ISO 9001 和小微企业质量管理体系建设的问题。"
+        "每个回答都注明出处，点击来源可展开原文；追问会结合上文。"
+    )
     chatbot = gr.Chatbot(
         label="问答", height=520, elem_id="qms-chat", buttons=["copy"], feedback_options=None,
         placeholder="可以问：内审怎么做？过程识别卡要写哪些内容？",
@@ -72,7 +76,8 @@ def build_chat_tab(assistant: Assistant) -> None:
     history = gr.State([])
     with gr.Row():
         question = gr.Textbox(
-            placeholder="输入问题，按回车发送", show_label=False, scale=8, max_lines=6, elem_id="qms-question",
+            placeholder="输入问题，按回车发送", show_label=False, scale=8, max_lines=6,
+            elem_id="qms-question",
         )
         send = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="qms-send")
         new_chat = gr.Button("新对话", scale=1, min_width=80, elem_id="qms-new-chat")

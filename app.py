@@ -1,0 +1,45 @@
+"""质量助手 web app: `python app.py [--host H] [--port N]` or the `qms-app` console script.
+
+Thin on purpose: parse arguments, open the Assistant, build the Gradio app, queue and launch it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from assistant.config import load_settings
+from assistant.errors import QMSError
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="qms-app", description="启动质量助手网页版（离线，中文界面）。")
+    parser.add_argument("--host", help="监听地址，默认取配置 app_host（127.0.0.1）")
+    parser.add_argument("--port", type=int, help="端口，默认取配置 app_port（7860）")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    settings = load_settings()
+    try:
+        from assistant.service import Assistant
+        from assistant.web.ui import build_app, launch_options
+
+        print("正在打开知识库（首次运行需要建立索引，约半分钟）……", flush=True)
+        assistant = Assistant.from_settings(settings)
+        demo = build_app(assistant)
+        options = launch_options(assistant)
+    except QMSError as exc:
+        print(f"启动失败：{exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    demo.queue(default_concurrency_limit=settings.app_concurrency)
+    demo.launch(
+        server_name=args.host or settings.app_host,
+        server_port=args.port or settings.app_port,
+        **options,
+    )
+
+
+if __name__ == "__main__":
+    main()

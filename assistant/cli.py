@@ -1,0 +1,179 @@
+"""The `qms` command line: thin wrappers over the Python API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+
+from assistant.errors import QMSError
+
+app = typer.Typer(help="质量助手：小微企业 ISO 9001 质量管理体系助手（离线）", no_args_is_help=True)
+kb_app = typer.Typer(help="知识库管理：查看、删除、重建", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+console = Console()
+
+
+def _mount_optional() -> None:
+    # Drafting and training live in their own packages and bring their own sub-commands.
+    try:
+        from assistant.drafting.cli import draft_app
+
+        app.add_typer(draft_app, name="draft")
+    except ImportError:  # pragma: no cover - only while a package is being built
+        pass
+    try:
+        from assistant.training.cli import quiz_app, training_app
+
+        app.add_typer(quiz_app, name="quiz")
+        app.add_typer(training_app, name="training")
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def _assistant():
+    from assistant.service import Assistant
+
+    try:
+        return Assistant.from_settings()
+    except QMSError as exc:
+        _fail(exc)
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[red]错误：{exc}[/red]")
+    raise typer.Exit(1)
+
+
+@app.command()
+def ask(question: str = typer.Argument(..., help="用中文提问，例如：内审怎么做？")) -> None:
+    """提一个问题，打印带出处的回答。"""
+    a = _assistant()
+    try:
+        answer = a.ask(question)
+    except QMSError as exc:
+        _fail(exc)
+    console.print(Markdown(answer.markdown()))
+
+
+@app.command()
+def chat() -> None:
+    """交互式多轮问答（输入空行或 Ctrl-D 退出，输入 /new 开始新对话）。"""
+    a = _assistant()
+    history: list[tuple[str, str]] = []
+    console.print("[bold]质量助手[/bold]：请提问（/new 新对话，空行退出）")
+    while True:
+        try:
+            question = console.input("[cyan]你：[/cyan]").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        if question == "/new":
+            history.clear()
+            console.print("[dim]已开始新对话。[/dim]")
+            continue
+        final = None
+        for event in a.ask_stream(question, history):
+            if isinstance(event, str):
+                console.print(event, end="")
+            else:
+                final = event
+        console.print()
+        if final is not None:
+            if final.notice:
+                console.print(f"[yellow]{final.notice}[/yellow]")
+            if final.citations:
+                console.print(Markdown("**来源**\n\n" + final.sources_markdown()))
+            history.append((question, final.text))
+
+
+@app.command()
+def search(
+    question: str = typer.Argument(..., help="检索的问题"),
+    k: int = typer.Option(5, "--k", "-k", help="返回的片段数"),
+    mode: str = typer.Option("hybrid", help="hybrid | bm25 | dense"),
+) -> None:
+    """检索知识库，打印排序后的片段、章节路径和分数。"""
+    a = _assistant()
+    docs, signals = a.search(question, k=k, mode=mode)  # type: ignore[arg-type]
+    table = Table(title=f"检索：{question}", show_lines=True)
+    for col in ("#", "章节", "条款", "分数", "BM25", "向量", "片段"):
+        table.add_column(col)
+    for i, d in enumerate(docs, 1):
+        m = d.metadata
+        table.add_row(str(i), str(m["section"]), str(m["clauses"]), f"{m['score']:.3f}", f"{m['bm25']:.2f}",
+                      f"{m['dense']:.3f}", d.page_content[:120])
+    console.print(table)
+    console.print(f"[dim]最佳向量相似度 {signals.best_dense:.3f}，最佳 BM25 {signals.best_bm25:.2f}[/dim]")
+
+
+@app.command()
+def ingest(paths: list[Path] = typer.Argument(..., help="要加入知识库的 PDF / DOCX / MD / TXT 文件")) -> None:
+    """把公司文件加入知识库（未变化的文件自动跳过，变化的文件替换旧内容）。"""
+    a = _assistant()
+    report = a.ingest_files(paths)
+    for s in report.added:
+        console.print(f"[green]新增[/green] {s}")
+    for s in report.updated:
+        console.print(f"[green]更新[/green] {s}")
+    for s in report.unchanged:
+        console.print(f"[dim]未变化，跳过[/dim] {s}")
+    for name, msg in report.failed.items():
+        console.print(f"[red]失败[/red] {name}：{msg}")
+    console.print(f"共 {report.chunks} 个片段，用时 {report.seconds:.1f} 秒")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command("eval")
+def evaluate(
+    questions: Path = typer.Option(None, help="评测题集 YAML（默认 tests/eval/questions.yaml）"),
+    answers: bool = typer.Option(True, help="同时评测问答（引用命中、拒答）"),
+) -> None:
+    """检索与问答评测：hit@1/3/5、MRR@10、上下文字数、每题毫秒；混合 / BM25 / 向量对比。"""
+    from assistant.eval import DEFAULT_QUESTIONS, run
+
+    run(questions or DEFAULT_QUESTIONS, answers=answers, assistant=_assistant())
+
+
+@kb_app.command("list")
+def kb_list() -> None:
+    """列出知识库中的文档及片段数。"""
+    a = _assistant()
+    table = Table(title="知识库文档")
+    for col in ("来源", "标题", "类型", "片段数", "加入时间", "提示"):
+        table.add_column(col)
+    kinds = {"guide": "指南", "clause": "条款要点", "user": "用户上传"}
+    for row in a.list_sources():
+        table.add_row(str(row["source"]), str(row["title"]), kinds.get(str(row["kind"]), str(row["kind"])),
+                      str(row["chunks"]), str(row["added_at"]), str(row["warnings"]))
+    console.print(table)
+
+
+@kb_app.command("remove")
+def kb_remove(source: str = typer.Argument(..., help="kb list 中显示的来源，例如 uploads/采购程序.pdf")) -> None:
+    """从知识库删除一个用户上传的文档。"""
+    a = _assistant()
+    try:
+        a.remove_source(source)
+    except QMSError as exc:
+        _fail(exc)
+    console.print(f"已删除 {source}")
+
+
+@kb_app.command("rebuild")
+def kb_rebuild() -> None:
+    """重新切分并重建全部索引（更换嵌入模型或切分参数后使用）。"""
+    a = _assistant()
+    report = a.rebuild()
+    console.print(f"已重建：{len(report.updated)} 个文档，{report.chunks} 个片段，用时 {report.seconds:.1f} 秒")
+
+
+_mount_optional()
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,103 @@
+"""Making a quiz from the bank (balanced across question types, no two questions on one passage if avoidable)
+and grading a filled-in quiz."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from assistant.config import Settings, load_settings
+from assistant.errors import InputError
+from assistant.training.bank import QuestionBank, default_bank
+from assistant.training.models import Question, Quiz, QuizResult, stable_id
+from assistant.training.scoring import score_answer
+
+# One round of slots: about 40 % single choice, 30 % true/false, 15 % multiple choice, 15 % short answer.
+TYPE_PATTERN = ["single", "true_false", "single", "multiple", "true_false", "short",
+                "single", "true_false", "single", "multiple", "true_false", "short", "single"]
+TYPE_ORDER = {"single": 0, "multiple": 1, "true_false": 2, "short": 3}
+MAX_QUESTIONS = 50
+
+Answers = Mapping[str, str | Sequence[str]] | Sequence[str | Sequence[str] | None]
+
+
+def sample_balanced(pool: list[Question], n: int, rng: random.Random) -> list[Question]:
+    """n questions following TYPE_PATTERN where the pool allows, preferring passages not yet used."""
+    by_type: dict[str, list[Question]] = defaultdict(list)
+    for q in sorted(pool, key=lambda q: q.id):  # sorted first: the same seed gives the same quiz
+        by_type[q.type].append(q)
+    for group in by_type.values():
+        rng.shuffle(group)
+    picked: list[Question] = []
+    used_passages: set[str] = set()
+    slot = 0
+    while len(picked) < min(n, len(pool)):
+        wanted = TYPE_PATTERN[slot % len(TYPE_PATTERN)]
+        slot += 1
+        group = by_type.get(wanted) or max(by_type.values(), key=len)
+        if not group:
+            break
+        fresh = next((q for q in group if q.citation.text not in used_passages), group[0])
+        group.remove(fresh)
+        picked.append(fresh)
+        used_passages.add(fresh.citation.text)
+    # Objective questions first, short answers last: easier to take on paper and in the terminal.
+    return sorted(picked, key=lambda q: TYPE_ORDER[q.type])
+
+
+def new_quiz(
+    topic: str | None = None,
+    role: str | None = None,
+    n: int = 10,
+    seed: int | None = None,
+    *,
+    bank: QuestionBank | None = None,
+    pass_mark: float = 80.0,
+    extra: Sequence[Question] = (),
+) -> Quiz:
+    """A quiz of n questions on a topic and/or for a role; `extra` (e.g. LLM questions) joins the pool."""
+    if not 1 <= n <= MAX_QUESTIONS:
+        raise InputError(f"题目数量应在 1 到 {MAX_QUESTIONS} 之间。")
+    if not 0 <= pass_mark <= 100:
+        raise InputError("合格分数线应在 0 到 100 之间。")
+    bank = bank or default_bank(Path(load_settings().corpus_dir))
+    pool = bank.select(topic, role) + [q for q in extra if topic is None or topic in q.topics]
+    if role and topic and len(pool) < n:
+        # A topic outside a role's usual set: still give the full number of questions on that topic.
+        pool += [q for q in bank.select(topic) if q not in pool]
+    if not pool:
+        raise InputError("题库中没有符合条件的题目，请换一个主题或岗位。")
+    rng = random.Random(seed)
+    questions = sample_balanced(pool, n, rng)
+    ids = [q.id for q in questions]
+    quiz_id = stable_id(str(topic), str(role), str(seed), *ids) if seed is not None else uuid.uuid4().hex[:12]
+    return Quiz(id=quiz_id, topic=topic, role=role, questions=questions, pass_mark=pass_mark)
+
+
+def _answer_for(quiz: Quiz, answers: Answers, index: int, question: Question):
+    if isinstance(answers, Mapping):
+        return answers.get(question.id, answers.get(str(index + 1)))
+    return answers[index] if index < len(answers) else None
+
+
+def grade(quiz: Quiz, answers: Answers, *, settings: Settings | None = None) -> QuizResult:
+    """Grade answers keyed by question id (or 1-based number), or given in question order.
+
+    Objective questions score 0 or 1 (multiple choice: all or nothing); short answers score their share of
+    key points. With an LLM configured in `settings`, short answers are also judged by the model.
+    """
+    model = None
+    if settings is not None:
+        from assistant.llm import get_chat_model
+
+        model = get_chat_model(settings)
+    graded = [
+        score_answer(q, _answer_for(quiz, answers, i, q), settings=settings, model=model)
+        for i, q in enumerate(quiz.questions)
+    ]
+    score = round(100 * sum(g.score for g in graded) / len(graded), 1) if graded else 0.0
+    return QuizResult(quiz_id=quiz.id, answers=graded, score=score, passed=score >= quiz.pass_mark,
+                      pass_mark=quiz.pass_mark)

@@ -1,0 +1,86 @@
+"""知识库 tab: upload documents, see what is indexed, delete an upload, rebuild the index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from assistant.errors import InputError
+from assistant.web.common import user_errors
+from assistant.web.render import SOURCE_HEADERS, ingest_markdown, source_rows
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
+
+
+# Gradio swaps this default for a per-request tracker; track_tqdm shows the embedding bar in the page.
+TRACK = gr.Progress(track_tqdm=True)
+
+
+class KnowledgeBaseHandlers:
+    """Thin handlers over the Assistant's ingest API; each returns what the tab displays."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    def table(self) -> tuple[list[list[object]], Any]:
+        sources = self.assistant.list_sources()
+        deletable = [str(s["source"]) for s in sources if s["kind"] == "user"]
+        return source_rows(sources), gr.update(choices=deletable, value=None)
+
+    @user_errors
+    def upload(self, files: list[str] | None, progress: gr.Progress = TRACK) -> tuple:
+        if not files:
+            raise InputError("请先选择要上传的文件（PDF、DOCX、MD 或 TXT）。")
+        progress(0, desc="正在读取和切分文档……")
+        # Gradio has already stored each upload under its temp dir with a stripped name; ingest applies
+        # safe_filename, the size limit and the content sniffing on top, so every check lives in one place.
+        report = self.assistant.ingest_files([Path(f) for f in files], progress=True)
+        return (ingest_markdown(report), *self.table())
+
+    @user_errors
+    def remove(self, source: str | None) -> tuple:
+        if not source:
+            raise InputError("请先在下拉框中选择要删除的文档。")
+        report = self.assistant.remove_source(source)
+        return (ingest_markdown(report), *self.table())
+
+    @user_errors
+    def rebuild(self, progress: gr.Progress = TRACK) -> tuple:
+        progress(0, desc="正在重建索引……")
+        report = self.assistant.rebuild(progress=True)
+        return (ingest_markdown(report), *self.table())
+
+
+def build_kb_tab(assistant: Assistant, demo: gr.Blocks) -> None:
+    handlers = KnowledgeBaseHandlers(assistant)
+    limit = assistant.settings.app_max_upload_mb
+    gr.Markdown(
+        "内置知识库包含《小微企业应用 ISO 9001 提升质量管理的实施指南》和 ISO 9001:2015 条款要点。"
+        f"可以上传企业自己的文件（PDF、Word .docx、Markdown、TXT，单个不超过 {limit} MB），问答时一并检索。"
+        "扫描件 PDF 需先做文字识别（OCR）。"
+    )
+    with gr.Row():
+        files = gr.File(
+            label="选择文件", file_count="multiple", type="filepath", elem_id="qms-kb-files", scale=3,
+        )
+        with gr.Column(scale=1):
+            upload = gr.Button("导入知识库", variant="primary", elem_id="qms-kb-upload")
+            rebuild = gr.Button("重建索引", elem_id="qms-kb-rebuild")
+    status = gr.Markdown(elem_id="qms-kb-status")
+    table = gr.Dataframe(
+        headers=SOURCE_HEADERS, label="知识库中的文档", interactive=False, wrap=True, elem_id="qms-kb-table",
+    )
+    with gr.Row():
+        choice = gr.Dropdown(label="选择要删除的上传文档", choices=[], scale=3, elem_id="qms-kb-choice")
+        delete = gr.Button("删除所选文档", variant="stop", scale=1, elem_id="qms-kb-delete")
+
+    outputs = [status, table, choice]
+    upload.click(handlers.upload, [files], outputs, api_name="kb_upload").success(
+        lambda: None, None, files, api_visibility="private"
+    )
+    delete.click(handlers.remove, [choice], outputs, api_name="kb_delete")
+    rebuild.click(handlers.rebuild, None, outputs, api_name="kb_rebuild")
+    demo.load(handlers.table, None, [table, choice], api_name="kb_list")

@@ -1,0 +1,96 @@
+"""Run the real app in a child process on a free loopback port: for tests, screenshots and load tests.
+
+Standard library only, so callers need not import Gradio to start one.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.config import REPO_ROOT
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class AppProcess:
+    """A running `app.py`; use as a context manager or call `stop()`."""
+
+    process: subprocess.Popen
+    url: str
+    log_path: Path
+
+    @classmethod
+    def start(
+        cls, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None,
+        timeout: float = 180,
+    ) -> AppProcess:
+        """Start the app with QMS_DATA_DIR=data_dir and wait until it answers HTTP (index built, UI up)."""
+        data_dir = Path(data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        port = port or free_port()
+        log_path = data_dir / "app-server.log"
+        child_env = {**os.environ, "QMS_DATA_DIR": str(data_dir), "GRADIO_ANALYTICS_ENABLED": "False",
+                     "PYTHONUNBUFFERED": "1", **(env or {})}
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, str(REPO_ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
+                cwd=str(REPO_ROOT), env=child_env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        app = cls(process, f"http://127.0.0.1:{port}", log_path)
+        try:
+            app.wait_ready(timeout)
+        except BaseException:
+            app.stop()
+            raise
+        return app
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"应用进程已退出（代码 {self.process.returncode}）：\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "/gradio_api/info", timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except urllib.error.HTTPError as exc:
+                if exc.code in (401, 403):  # up, but behind the configured login
+                    return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"应用在 {timeout:.0f} 秒内没有就绪：\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+    def __enter__(self) -> AppProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

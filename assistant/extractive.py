@@ -11,6 +11,7 @@ from ingest.tokenize import expand_query, tokenize
 
 _SENT = re.compile(r"(?<=[。！？；])")
 _TABLE_ROW = re.compile(r"^\|")
+_LONG_ITEM = 150
 # Text in uploaded documents is data: sentences that address the assistant are never quoted as answers.
 INJECTION = re.compile(
     r"(忽略|无视|忘记|不要理会).{0,8}(以上|之前|前面|上述|所有|系统).{0,6}(指令|提示|规则|要求)|"
@@ -40,11 +41,16 @@ def units_of(doc: Document, chunk: int) -> list[Unit]:
         body = "".join(x.removeprefix("要点：") for x in lines[1:] if x.startswith("要点："))
         return [Unit(f"{title}：{body}", chunk, 0, False)]
     for line in lines:
-        line = line.strip()
+        line = line.strip().replace("**", "")
         if not line or _TABLE_ROW.match(line) and set(line) <= set("|-: "):
             continue
-        if line.startswith(("- ", "* ")):
+        if line.startswith(("- ", "* ")) and len(line) <= _LONG_ITEM:
             units.append(Unit(line[2:].strip(), chunk, len(units), True))
+        elif line.startswith(("- ", "* ")):
+            # A paragraph-sized bullet is prose: pick its sentences like any other.
+            for sentence in _SENT.split(line[2:]):
+                if sentence.strip():
+                    units.append(Unit(sentence.strip(), chunk, len(units), False))
         elif _TABLE_ROW.match(line):
             cells = [c.strip() for c in line.strip("|").split("|") if c.strip()]
             if cells and cells[0] not in {"栏目"}:
@@ -66,7 +72,7 @@ def _score(unit: Unit, q_tokens: set[str], rank: int) -> float:
     return overlap / (1 + 0.15 * rank) + (0.4 if unit.pos == 0 else 0.0) + (0.2 if unit.is_item else 0.0)
 
 
-def extract(question: str, docs: list[Document], max_chars: int = 420, max_chunks: int = 3) -> list[list[Unit]]:
+def extract(question: str, docs: list[Document], max_chars: int = 320, max_chunks: int = 3) -> list[list[Unit]]:
     """Chosen units grouped by chunk (in rank order), each group in reading order."""
     q_tokens = set(tokenize(expand_query(question)))
     chosen: dict[int, list[Unit]] = {}
@@ -93,7 +99,7 @@ def extract(question: str, docs: list[Document], max_chars: int = 420, max_chunk
         if unit.is_item:
             for sibling in pool:
                 if sibling.chunk == unit.chunk and sibling.is_item and sibling not in chosen[unit.chunk]:
-                    if used + len(sibling.text) <= max_chars * 1.4:
+                    if used + len(sibling.text) <= max_chars * 1.5:
                         chosen[unit.chunk].append(sibling)
                         seen.add(re.sub(r"\W", "", sibling.text))
                         used += len(sibling.text)

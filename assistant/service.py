@@ -13,7 +13,7 @@ from assistant.config import Settings, load_settings, offline_environment
 from assistant.embeddings import embedding_model_id, get_embeddings
 from assistant.retrieval import HybridRetriever, Mode, SearchSignals
 from ingest.index import IndexStore
-from ingest.pipeline import IngestReport, Ingestor, sources_table
+from ingest.pipeline import Ingestor, IngestReport, sources_table
 
 if TYPE_CHECKING:
     from assistant.answering import Answer, AnswerEvent

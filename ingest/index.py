@@ -17,7 +17,6 @@ import os
 import shutil
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import bm25s
 import numpy as np

@@ -31,7 +31,7 @@ def sniff_format(path: Path) -> str:
     head = path.read_bytes()[:8]
     if head.startswith(b"%PDF"):
         return "pdf"
-    if head.startswith(b"PK\x03\x04"):
+    if head.startswith(b"PK\x03\x04") and _is_docx_zip(path):
         return "docx"
     suffix = path.suffix.lower()
     if suffix in {".md", ".markdown"}:
@@ -39,10 +39,23 @@ def sniff_format(path: Path) -> str:
     if suffix == ".txt":
         return "txt"
     if suffix in {".pdf", ".docx"}:
-        raise DocumentLoadError(f"文件“{path.name}”的扩展名是 {suffix}，但内容不是有效的 {suffix[1:].upper()} 文件。")
+        raise DocumentLoadError(
+            f"文件“{path.name}”的扩展名是 {suffix}，但内容不是有效的 {suffix[1:].upper()} 文件。"
+        )
     raise DocumentLoadError(
         f"不支持的文件类型“{path.suffix or '无扩展名'}”：请上传 PDF、Word（.docx）、Markdown 或 TXT 文件。"
     )
+
+
+def _is_docx_zip(path: Path) -> bool:
+    # .xlsx, .pptx and plain .zip files are ZIP archives too; only a Word body makes a .docx.
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "word/document.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def load_file(path: Path) -> LoadedText:
@@ -107,7 +120,9 @@ def _load_pdf(path: Path) -> LoadedText:
     except DocumentLoadError:
         raise
     except (PdfReadError, OSError, ValueError, KeyError, TypeError) as exc:
-        raise DocumentLoadError(f"PDF“{path.name}”已损坏或格式不正确，无法读取（{type(exc).__name__}）。") from exc
+        raise DocumentLoadError(
+            f"PDF“{path.name}”已损坏或格式不正确，无法读取（{type(exc).__name__}）。"
+        ) from exc
     if not parts:
         raise DocumentLoadError(
             f"PDF“{path.name}”没有可提取的文字（可能是扫描件或图片型 PDF）。请先进行 OCR 文字识别后再上传。"
@@ -129,7 +144,8 @@ def _load_docx(path: Path) -> LoadedText:
         document = docx.Document(str(path))
     except Exception as exc:
         raise DocumentLoadError(
-            f"Word 文件“{path.name}”无法打开（可能已损坏、加密，或是旧版 .doc 格式）。请另存为 .docx 后再上传。"
+            f"Word 文件“{path.name}”无法打开（可能已损坏、加密，或是旧版 .doc 格式）。"
+            "请另存为 .docx 后再上传。"
         ) from exc
     lines: list[str] = []
     body = document.element.body
@@ -143,7 +159,7 @@ def _load_docx(path: Path) -> LoadedText:
             style = (para.style.name if para.style is not None else "") or ""
             level = _heading_level(style)
             if level:
-                lines.append("#" * min(level + 1, 6) + " " + text)
+                lines.append("#" * min(level, 6) + " " + text)
             elif style.lower().startswith("list"):
                 lines.append("- " + text)
             else:
@@ -158,12 +174,13 @@ def _load_docx(path: Path) -> LoadedText:
 
 
 def _heading_level(style: str) -> int:
+    """Markdown level of a Word paragraph style: Title is the document's `#`, Heading N is one level below."""
     name = style.lower()
-    if name == "title":
+    if name in {"title", "标题"}:
         return 1
     for prefix in ("heading ", "标题 "):
         if name.startswith(prefix) and name[len(prefix) :].strip().isdigit():
-            return int(name[len(prefix) :].strip())
+            return int(name[len(prefix) :].strip()) + 1
     return 0
 
 

@@ -19,12 +19,14 @@ SHARED_URL = "QMS_TEST_APP_URL"  # set by whichever test module starts the app f
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess | str]:
+def app(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[AppProcess | str]:
     """One app process per test session; the browser test reuses it through QMS_TEST_APP_URL."""
     if os.environ.get(SHARED_URL):
         yield os.environ[SHARED_URL]
         return
-    with AppProcess.start(tmp_path_factory.mktemp("qms-app-data"), timeout=150) as process:
+    data_dir = tmp_path_factory.mktemp("qms-app-data")
+    cache = pytestconfig.cache.mkdir("qms-app-index") if pytestconfig.cache else None
+    with AppProcess.start(data_dir, timeout=240, index_cache=cache) as process:
         os.environ[SHARED_URL] = process.url
         yield process
         os.environ.pop(SHARED_URL, None)
@@ -48,7 +50,7 @@ def client(url: str) -> Client:
 
 
 def call_raw(url: str, api_name: str, data: list) -> list:
-    """POST /gradio_api/call/<name> then read its SSE result: lets a test send a payload gradio_client won't."""
+    """POST /gradio_api/call/<name>, read the SSE result: sends payloads gradio_client would rewrite."""
     with httpx.Client(base_url=url, timeout=120) as http:
         event_id = http.post(f"/gradio_api/call/{api_name}", json={"data": data}).raise_for_status().json()
         with http.stream("GET", f"/gradio_api/call/{api_name}/{event_id['event_id']}") as stream:
@@ -64,7 +66,13 @@ def call_raw(url: str, api_name: str, data: list) -> list:
     raise AssertionError("no result")
 
 
-# ---- 问答 ---------------------------------------------------------------------------------------------------
+def text_of(message: dict) -> str:
+    """Gradio 6 sends message content as a list of typed parts."""
+    content = message["content"]
+    return content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
+
+
+# ---- 问答 -----------------------------------------------------------------------------------------
 def test_ask_returns_answer_with_cited_sources(client: Client) -> None:
     text = client.predict("内审怎么做？", api_name="/ask")
     assert "内部审核" in text
@@ -78,21 +86,16 @@ def test_ask_empty_question_gets_chinese_guidance_not_a_trace(client: Client) ->
 
 
 def test_streaming_chat_renders_expandable_sources_and_keeps_history(client: Client) -> None:
-    chat, history, box = client.predict("质量目标怎么定？", [], [], api_name="/chat")
+    # The plain-text history lives in session state: a fresh client is a fresh conversation.
+    chat, box = client.predict("质量目标怎么定？", [], api_name="/chat")
     assert box == ""
     assert [m["role"] for m in chat] == ["user", "assistant"]
-    assert "<details>" in chat[-1]["content"] and "章节：" in chat[-1]["content"]
-    assert history[-1]["role"] == "assistant" and "<details>" not in history[-1]["content"]
-    chat, history, _ = client.predict("那内审呢？", chat, history, api_name="/chat")
-    assert len(chat) == 4 and "审核" in chat[-1]["content"]
+    assert "<details>" in text_of(chat[-1]) and "章节：" in text_of(chat[-1])
+    chat, _ = client.predict("那内审呢？", chat, api_name="/chat")
+    assert len(chat) == 4 and "审核" in text_of(chat[-1])
 
 
-# ---- 知识库 -------------------------------------------------------------------------------------------------
-def _sources(client: Client) -> list[str]:
-    table, _choices = client.predict(api_name="/kb_list")
-    return [row[0] for row in table["data"]]
-
-
+# ---- 知识库 ---------------------------------------------------------------------------------------
 def test_kb_lists_the_builtin_corpus(client: Client) -> None:
     table, _ = client.predict(api_name="/kb_list")
     rows = {row[0]: row for row in table["data"]}
@@ -126,23 +129,24 @@ def test_kb_upload_rejects_misnamed_binary_with_chinese_message(client: Client, 
 
 def test_kb_upload_with_path_traversal_name_stays_in_uploads(url: str, data_dir: Path) -> None:
     with httpx.Client(base_url=url, timeout=30) as http:
-        response = http.post(
-            "/gradio_api/upload",
-            files=[("files", ("../../逃逸测试.md", "# 逃逸测试\n\n这是一份用于检查文件名安全的文档，内容足够长可以切分。".encode()))],
-        )
+        body = "# 逃逸测试\n\n这是一份用于检查文件名安全的文档，内容足够长可以切分。".encode()
+        response = http.post("/gradio_api/upload", files=[("files", ("../../逃逸测试.md", body))])
     server_path = response.raise_for_status().json()[0]
-    status, table, _ = call_raw(url, "kb_upload", [[{"path": server_path, "meta": {"_type": "gradio.FileData"},
-                                                      "orig_name": "../../逃逸测试.md"}]])
+    payload = {"path": server_path, "orig_name": "../../逃逸测试.md", "meta": {"_type": "gradio.FileData"}}
+    status, table, _ = call_raw(url, "kb_upload", [[payload]])
     assert "uploads/逃逸测试.md" in [row[0] for row in table["data"]], status
     assert (data_dir / "uploads" / "逃逸测试.md").is_file()
     assert not (data_dir.parent / "逃逸测试.md").exists() and not (data_dir / "逃逸测试.md").exists()
 
 
-def test_kb_delete_builtin_is_refused_in_chinese(client: Client) -> None:
-    with pytest.raises(Exception, match="内置知识库"):
+def test_kb_builtin_documents_cannot_be_chosen_for_deletion(client: Client) -> None:
+    _, choices = client.predict(api_name="/kb_list")
+    offered = [c[0] if isinstance(c, list | tuple) else c for c in choices.get("choices", [])]
+    assert not any(str(c).startswith("corpus/") for c in offered)
+    with pytest.raises(Exception, match="not in the list of choices"):
         client.predict("corpus/guide/guide.md", api_name="/kb_delete")
 
 
-# ---- 设置 ---------------------------------------------------------------------------------------------------
+# ---- 设置 -----------------------------------------------------------------------------------------
 def test_connection_check_reports_extractive_mode(client: Client) -> None:
     assert "未配置大模型" in client.predict(api_name="/test_connection")

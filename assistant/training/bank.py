@@ -57,7 +57,11 @@ class QuestionBank:
         """Questions of a topic (main or secondary) and/or fit for a role."""
         self.catalogue.check_topic(topic)
         self.catalogue.role(role)
-        return [q for q in self.questions if (topic is None or topic in q.topics) and (role is None or role in q.roles)]
+        return [
+            q
+            for q in self.questions
+            if (topic is None or topic in q.topics) and (role is None or role in q.roles)
+        ]
 
     def get(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -85,12 +89,23 @@ def curated_questions(knowledge: Knowledge) -> Iterator[Question]:
     for raw in knowledge.curated:
         clause = str(raw.get("clause", ""))
         if raw.get("source") == "clauses":
-            citation = Citation(section=knowledge.clause_section(clause), clause=clause, text=raw["passage"],
-                                source=CLAUSES_SOURCE)
+            citation = Citation(
+                section=knowledge.clause_section(clause),
+                clause=clause,
+                text=raw["passage"],
+                source=CLAUSES_SOURCE,
+            )
         else:
-            citation = Citation(section=raw["section"], clause=clause, text=raw["passage"], source=GUIDE_SOURCE)
-        common = {"topics": list(raw["topics"]), "explanation": raw["explanation"], "citation": citation,
-                  "difficulty": int(raw.get("difficulty", 2)), "origin": "curated"}
+            citation = Citation(
+                section=raw["section"], clause=clause, text=raw["passage"], source=GUIDE_SOURCE
+            )
+        common = {
+            "topics": list(raw["topics"]),
+            "explanation": raw["explanation"],
+            "citation": citation,
+            "difficulty": int(raw.get("difficulty", 2)),
+            "origin": "curated",
+        }
         support = Support(present=list(raw.get("present", [])), absent=list(raw.get("absent", [])))
         kind = raw["type"]
         if kind == "true_false":
@@ -100,4 +115,6 @@ def curated_questions(knowledge: Knowledge) -> Iterator[Question]:
         else:
             correct = [str(c) for c in raw["correct"]]
             wrong = [str(o) for o in raw["options"] if str(o) not in correct]
-            yield choice(raw["question"], correct, wrong, support=support, multiple=kind == "multiple", **common)
+            yield choice(
+                raw["question"], correct, wrong, support=support, multiple=kind == "multiple", **common
+            )

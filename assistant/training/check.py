@@ -1,4 +1,4 @@
-"""Support check: is every question's answer backed by its cited passage?  `python -m assistant.training.check`
+"""Support check: is every answer backed by its cited passage?  `python -m assistant.training.check`
 
 For each question: the citation text occurs verbatim (line by line) in guide.md or clauses.yaml; its
 `support.present` phrases occur in it and `support.absent` ones do not; the correct options (or key points)
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from assistant.training.gen_clauses import DOC_INFO_OPTIONS
 from assistant.training.gen_special import heading_name
 from assistant.training.knowledge import CLAUSES_SOURCE, GUIDE_SOURCE, Knowledge
+from assistant.training.llm_questions import MIN_SHARE, term_support
 from assistant.training.models import LETTERS, TYPE_NAMES, Question, normalise
 
 
@@ -55,10 +56,16 @@ def check_question(q: Question, k: Knowledge) -> list[str]:
         return problems
     correct = [q.option_text(a) for a in q.answer]
     wrong = [o for i, o in enumerate(q.options) if LETTERS[i] not in q.answer]
-    if s.index is not None and (len(correct) != 1 or s.index >= len(s.present) or correct[0] != s.present[s.index]):
+    if s.index is not None and (
+        len(correct) != 1 or s.index >= len(s.present) or correct[0] != s.present[s.index]
+    ):
         problems.append("答案不是原文列表中对应位置的一项")
     if s.derived:
         problems += _derived(q, k, correct, wrong)
+    elif q.origin == "llm":
+        # Paraphrased by the model: most of the answer's words must be in the quoted passage.
+        claims = [q.question] if q.type == "true_false" else correct
+        problems += [f"正确答案“{a}”缺少原文依据" for a in claims if term_support(a, c.text)[0] < MIN_SHARE]
     elif q.type == "true_false":
         if not s.present and not s.absent:
             problems.append("判断题没有给出依据词句")
@@ -91,7 +98,11 @@ def _derived(q: Question, k: Knowledge, correct: list[str], wrong: list[str]) ->
             return ["原文不是该条款的成文信息说明"]
         if q.type == "true_false":
             claims = "retain" if "保留" in q.question else "maintain"
-            return [] if (claims in field_value.split("+")) == (q.answer == ["A"]) else ["判断与条款的成文信息要求不符"]
+            return (
+                []
+                if (claims in field_value.split("+")) == (q.answer == ["A"])
+                else ["判断与条款的成文信息要求不符"]
+            )
         return [] if DOC_INFO_OPTIONS.get(field_value) == answer else ["成文信息要求与条款不符"]
     if kind == "principle_of_text":
         principle = next((p for p in k.principles if p["name_zh"] == answer), None)
@@ -118,7 +129,10 @@ def format_report(report: CheckReport, topic_order: list[str] | None = None) -> 
     lines += [f"  {t}：{report.per_topic[t]}" for t in order if report.per_topic.get(t)]
     lines += ["", "按题型："]
     lines += [f"  {TYPE_NAMES[t]}：{n}" for t, n in sorted(report.per_type.items())]
-    lines += ["", f"依据核对：{report.total - len(report.failures)} 题通过，{len(report.failures)} 题未通过。"]
+    lines += [
+        "",
+        f"依据核对：{report.total - len(report.failures)} 题通过，{len(report.failures)} 题未通过。",
+    ]
     for q, problems in report.failures:
         lines.append(f"  ✗ [{q.id}] {q.question[:50]} —— {'；'.join(problems)}")
     return "\n".join(lines)

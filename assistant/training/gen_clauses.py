@@ -1,4 +1,4 @@
-"""Questions from the clause summaries in corpus/iso9001/clauses.yaml (the project's own words, cited as such).
+"""Questions from the clause summaries in corpus/iso9001/clauses.yaml (own-words summaries, cited as such).
 
 Templates: which clause a summary sentence belongs to, clause title ↔ number, what documented information a
 clause asks for (maintain = 保持文件, retain = 保留记录), and which quality-management principle a summary
@@ -48,7 +48,9 @@ class ClauseQuestions:
         yield from self._principles()
 
     def _cite(self, number: str, text: str) -> Citation:
-        return Citation(section=self.k.clause_section(number), clause=number, text=text, source=CLAUSES_SOURCE)
+        return Citation(
+            section=self.k.clause_section(number), clause=number, text=text, source=CLAUSES_SOURCE
+        )
 
     def _topics(self, number: str, *extra: str) -> list[str]:
         return list(dict.fromkeys([*self.catalogue.for_clause(number), *extra])) or [CLAUSE_TOPIC]
@@ -62,7 +64,11 @@ class ClauseQuestions:
         rng = rng_for(number, "distractors")
         tiers: list[list[str]] = [[], [], []]
         for other in self.k.clauses:
-            if self.k.related(number, other) or "." not in other or (same_depth and other.count(".") != depth):
+            if (
+                self.k.related(number, other)
+                or "." not in other
+                or (same_depth and other.count(".") != depth)
+            ):
                 continue
             if self.k.clauses[other].get("parent") == self.k.clauses[number].get("parent"):
                 tiers[0].append(other)
@@ -82,9 +88,13 @@ class ClauseQuestions:
             wrong = [self._label(n) for n in self._distractor_clauses(number)]
             yield choice(
                 f"下面这句话（本项目对条款要点的概述）对应 ISO 9001:2015 的哪一条款？“{sentence}”",
-                [self._label(number)], wrong, topics=self._topics(number), citation=self._cite(number, summary),
+                [self._label(number)],
+                wrong,
+                topics=self._topics(number),
+                citation=self._cite(number, summary),
                 explanation=f"这是 {self._label(number)} 的要点：{summary}",
-                support=Support(present=[sentence], derived="clause_of_text"), difficulty=3,
+                support=Support(present=[sentence], derived="clause_of_text"),
+                difficulty=3,
             )
 
     def _title_number(self, number: str, clause: dict) -> Iterator[Question]:
@@ -95,15 +105,25 @@ class ClauseQuestions:
         others = self._distractor_clauses(number, same_depth=True)
         topics = self._topics(number, CLAUSE_TOPIC)
         yield choice(
-            f"ISO 9001:2015 中，标题为“{title}”的条款是？", [number], others, topics=topics, citation=citation,
-            explanation=f"ISO 9001:2015 {number} 的标题是“{title}”。", difficulty=2,
+            f"ISO 9001:2015 中，标题为“{title}”的条款是？",
+            [number],
+            others,
+            topics=topics,
+            citation=citation,
+            explanation=f"ISO 9001:2015 {number} 的标题是“{title}”。",
+            difficulty=2,
             support=Support(derived="clause_number"),
         )
         wrong = [str(self.k.clauses[o]["title_zh"]) for o in others]
         if len(set(wrong + [title])) == len(wrong) + 1:
             yield choice(
-                f"ISO 9001:2015 条款 {number} 的标题是？", [title], wrong, topics=topics, citation=citation,
-                explanation=f"ISO 9001:2015 {number} 的标题是“{title}”。", difficulty=2,
+                f"ISO 9001:2015 条款 {number} 的标题是？",
+                [title],
+                wrong,
+                topics=topics,
+                citation=citation,
+                explanation=f"ISO 9001:2015 {number} 的标题是“{title}”。",
+                difficulty=2,
                 support=Support(derived="clause_title"),
             )
 
@@ -121,14 +141,23 @@ class ClauseQuestions:
         label = f"ISO 9001:2015 {number}“{clause['title_zh']}”"
         meaning = DOC_INFO_OPTIONS[kind]
         yield choice(
-            f"{label}对成文信息的要求是？", [meaning], [v for k, v in DOC_INFO_OPTIONS.items() if k != kind],
-            topics=topics, citation=citation, difficulty=2, support=Support(derived="doc_info"),
+            f"{label}对成文信息的要求是？",
+            [meaning],
+            [v for k, v in DOC_INFO_OPTIONS.items() if k != kind],
+            topics=topics,
+            citation=citation,
+            difficulty=3,
+            support=Support(derived="doc_info"),
             explanation=f"{label}要求{meaning}：{note}。保持（maintain）指文件，保留（retain）指记录。",
         )
         for verb, noun in (("retain", "保留成文信息（记录）"), ("maintain", "保持成文信息（文件）")):
             true = verb in needs
             yield judge(
-                f"{label}明确要求{noun}。", true, topics=topics, citation=citation, difficulty=2,
+                f"{label}明确要求{noun}。",
+                true,
+                topics=topics,
+                citation=citation,
+                difficulty=3,
                 support=Support(derived="doc_info"),
                 explanation=f"{'正确' if true else '错误'}。该条款的要求是{meaning}：{note}。",
             )
@@ -137,15 +166,23 @@ class ClauseQuestions:
         names = [str(p["name_zh"]) for p in self.k.principles]
         for principle in self.k.principles:
             name, summary = str(principle["name_zh"]), str(principle.get("summary", ""))
-            citation = Citation(section=f"质量管理原则 > {name}", clause=",".join(principle.get("related_clauses",
-                                [])), text=summary, source=CLAUSES_SOURCE)
+            citation = Citation(
+                section=f"质量管理原则 > {name}",
+                clause=",".join(principle.get("related_clauses", [])),
+                text=summary,
+                source=CLAUSES_SOURCE,
+            )
             rng = rng_for(name, "principle")
             for sentence in sentences(summary, lo=10)[:2]:
                 if any(n in sentence for n in names):
                     continue  # names the answer or another principle
                 yield choice(
-                    f"下面的说法体现的是哪一项质量管理原则？“{sentence}”", [name],
-                    rng.sample([n for n in names if n != name], 3), topics=["质量管理原则"], citation=citation,
-                    explanation=f"这是“{name}”原则的要点：{summary}", difficulty=2,
+                    f"下面的说法体现的是哪一项质量管理原则？“{sentence}”",
+                    [name],
+                    rng.sample([n for n in names if n != name], 3),
+                    topics=["质量管理原则"],
+                    citation=citation,
+                    explanation=f"这是“{name}”原则的要点：{summary}",
+                    difficulty=2,
                     support=Support(present=[sentence], derived="principle_of_text"),
                 )

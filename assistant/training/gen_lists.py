@@ -1,4 +1,4 @@
-"""Questions from the guide's lists (corpus/catalogue/guide_lists.yaml), cited to the guide sentence naming them.
+"""Questions from the guide's lists (corpus/catalogue/guide_lists.yaml), cited to the sentence naming them.
 
 Templates: which one belongs / does not belong, select all that belong, true/false per item, the n-th step of
 an ordered list, the step after a given one, and "list them" short answers. Distractors come from the
@@ -35,9 +35,14 @@ class ListContext:
         self.topics = catalogue.for_list(self.id)
         passage = knowledge.guide.find_passage(str(data["section"]), self.items)
         self.citation = (
-            Citation(section=passage.section, clause=_first(data.get("clauses")), text=passage.text,
-                     source=GUIDE_SOURCE)
-            if passage else None
+            Citation(
+                section=passage.section,
+                clause=_first(data.get("clauses")),
+                text=passage.text,
+                source=GUIDE_SOURCE,
+            )
+            if passage
+            else None
         )
         self.distractors = [d for d in catalogue.distractors.get(self.id, []) if self._safe(d)]
 
@@ -84,24 +89,37 @@ def _membership(ctx: ListContext) -> Iterator[Question]:
     if len(pool) >= 3:
         correct = rng.choice(ctx.items)
         yield choice(
-            f"以下哪一项属于{ctx.phrase}？", [correct], pool[:3],
+            f"以下哪一项属于{ctx.phrase}？",
+            [correct],
+            pool[:3],
             explanation=f"指南列出的{ctx.named}是：{ctx.listing()}。“{correct}”属于其中，其余选项不在此列。",
-            support=Support(present=[correct], absent=pool[:3]), difficulty=1, **base,
+            support=Support(present=[correct], absent=pool[:3]),
+            difficulty=1,
+            **base,
         )
     if len(ctx.items) >= 3 and pool:
         members = rng.sample(ctx.items, 3)
         yield choice(
-            f"以下哪一项不属于{ctx.phrase}？", [pool[0]], members,
+            f"以下哪一项不属于{ctx.phrase}？",
+            [pool[0]],
+            members,
             explanation=f"指南列出的{ctx.named}是：{ctx.listing()}，其中没有“{pool[0]}”。",
-            support=Support(present=members, absent=[pool[0]]), difficulty=2, **base,
+            support=Support(present=members, absent=[pool[0]]),
+            difficulty=2,
+            **base,
         )
     if len(ctx.items) >= 3 and len(pool) >= 2:
         correct = rng.sample(ctx.items, 3 if rng.random() < 0.5 else 2)
         wrong = pool[: 4 - len(correct)]
         yield choice(
-            f"以下哪些属于{ctx.phrase}？（多选）", correct, wrong, multiple=True,
+            f"以下哪些属于{ctx.phrase}？（多选）",
+            correct,
+            wrong,
+            multiple=True,
             explanation=f"指南列出的{ctx.named}是：{ctx.listing()}。{enumerate_cn(wrong)}不在其中。",
-            support=Support(present=correct, absent=wrong), difficulty=2, **base,
+            support=Support(present=correct, absent=wrong),
+            difficulty=2,
+            **base,
         )
 
 
@@ -110,13 +128,19 @@ def _statements(ctx: ListContext) -> Iterator[Question]:
     items = ctx.items if len(ctx.items) <= MAX_TRUE_STATEMENTS else rng.sample(ctx.items, MAX_TRUE_STATEMENTS)
     for item in items:
         yield judge(
-            f"“{item}”是{ctx.phrase}之一。", True, topics=ctx.topics, citation=ctx.citation,
+            f"“{item}”是{ctx.phrase}之一。",
+            True,
+            topics=ctx.topics,
+            citation=ctx.citation,
             explanation=f"正确。指南列出的{ctx.named}包括“{item}”。",
             support=Support(present=[item]),
         )
     for wrong in ctx.distractors[:2]:
         yield judge(
-            f"“{wrong}”是{ctx.phrase}之一。", False, topics=ctx.topics, citation=ctx.citation,
+            f"“{wrong}”是{ctx.phrase}之一。",
+            False,
+            topics=ctx.topics,
+            citation=ctx.citation,
             explanation=f"错误。指南列出的{ctx.named}是：{ctx.listing()}，不包括“{wrong}”。",
             support=Support(present=ctx.items, absent=[wrong]),
         )
@@ -129,16 +153,24 @@ def _order(ctx: ListContext) -> Iterator[Question]:
     for n, item in enumerate(ctx.items):
         others = rng.sample([i for i in ctx.items if i != item], min(3, len(ctx.items) - 1))
         yield choice(
-            f"按指南的顺序，{ctx.named}中的第 {n + 1} {unit}是？", [item], others,
-            topics=ctx.topics, citation=ctx.citation, support=Support(index=n, **support),
+            f"按指南的顺序，{ctx.named}中的第 {n + 1} {unit}是？",
+            [item],
+            others,
+            topics=ctx.topics,
+            citation=ctx.citation,
+            support=Support(index=n, **support),
             explanation=f"指南给出的{ctx.named}依次是：{ctx.listing()}。第 {n + 1} {unit}是“{item}”。",
         )
         if ctx.stepwise and n + 1 < len(ctx.items):
             nxt = ctx.items[n + 1]
             others = rng.sample([i for i in ctx.items if i not in (item, nxt)], min(3, len(ctx.items) - 2))
             yield choice(
-                f"{ctx.phrase}中，“{item}”的下一步是？", [nxt], others,
-                topics=ctx.topics, citation=ctx.citation, support=Support(index=n + 1, **support),
+                f"{ctx.phrase}中，“{item}”的下一步是？",
+                [nxt],
+                others,
+                topics=ctx.topics,
+                citation=ctx.citation,
+                support=Support(index=n + 1, **support),
                 explanation=f"指南给出的{ctx.named}依次是：{ctx.listing()}。“{item}”之后是“{nxt}”。",
                 difficulty=3,
             )
@@ -147,6 +179,9 @@ def _order(ctx: ListContext) -> Iterator[Question]:
 def _listing(ctx: ListContext) -> Question:
     stem = f"简述{ctx.phrase}（按顺序）。" if ctx.stepwise else f"请列举{ctx.phrase}。"
     return short(
-        stem, ctx.items, topics=ctx.topics, citation=ctx.citation,
+        stem,
+        ctx.items,
+        topics=ctx.topics,
+        citation=ctx.citation,
         explanation=f"要点：{ctx.listing()}。" + ("注意先后顺序。" if ctx.ordered else ""),
     )

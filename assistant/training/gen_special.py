@@ -52,10 +52,14 @@ def _monitoring(knowledge: Knowledge, catalogue: Catalogue, data: dict) -> Itera
         topics = catalogue.for_list("monitoring_levels", str(item.get("section", "")))
         for term in str(item["detail"]).removesuffix("等").split("、"):
             yield choice(
-                f"按指南，“{term}”属于监视和测量活动的哪个层面？", [item["name"]],
-                [lv for lv in levels if lv != item["name"]], topics=topics, citation=citation,
+                f"按指南，“{term}”属于监视和测量活动的哪个层面？",
+                [item["name"]],
+                [lv for lv in levels if lv != item["name"]],
+                topics=topics,
+                citation=citation,
                 explanation=f"指南把监视和测量活动分为三个层面，其中{item['name']}包括{item['detail']}。",
-                support=Support(present=[pairing, term]), difficulty=1,
+                support=Support(present=[pairing, term]),
+                difficulty=1,
             )
 
 
@@ -71,14 +75,22 @@ def _training(knowledge: Knowledge, catalogue: Catalogue, data: dict) -> Iterato
         other_contents = [str(i["content"]) for i in items if i is not item]
         other_audiences = [str(i["audience"]) for i in items if i is not item]
         yield choice(
-            f"按指南分层次培训的建议，对“{audience}”的质量管理知识培训以什么内容为主？", [content],
-            other_contents, topics=topics, citation=citation, difficulty=2,
+            f"按指南分层次培训的建议，对“{audience}”的质量管理知识培训以什么内容为主？",
+            [content],
+            other_contents,
+            topics=topics,
+            citation=citation,
+            difficulty=2,
             explanation=f"指南建议针对不同岗位分层次培训：对{audience}以{content}为主。",
             support=Support(present=[audience, content], absent=other_contents),
         )
         yield choice(
-            f"按指南分层次培训的建议，以“{content}”为主要培训内容的对象是？", [audience],
-            other_audiences, topics=topics, citation=citation, difficulty=2,
+            f"按指南分层次培训的建议，以“{content}”为主要培训内容的对象是？",
+            [audience],
+            other_audiences,
+            topics=topics,
+            citation=citation,
+            difficulty=2,
             explanation=f"指南建议：对{audience}以{content}为主。",
             support=Support(present=[audience, content], absent=other_audiences),
         )
@@ -95,8 +107,11 @@ def _pdca(knowledge: Knowledge, catalogue: Catalogue, data: dict) -> Iterator[Qu
         for chapter in item.get("chapters", []):
             title = knowledge.clauses.get(str(chapter), {}).get("title_zh", "")
             yield choice(
-                f"按指南的说明，ISO 9001 标准第 {chapter} 章（{title}）属于 PDCA 循环的哪个阶段？", [correct],
-                [o for o in options.values() if o != correct], topics=topics, citation=citation,
+                f"按指南的说明，ISO 9001 标准第 {chapter} 章（{title}）属于 PDCA 循环的哪个阶段？",
+                [correct],
+                [o for o in options.values() if o != correct],
+                topics=topics,
+                citation=citation,
                 explanation=f"指南指出：{item['detail']}；PDCA 分为策划、实施、检查和处置四个阶段。",
                 support=Support(present=[f"第 {chapter} 章（{title}）", str(item["detail"]), correct]),
                 difficulty=2,
@@ -113,9 +128,12 @@ def _mask(text: str, name: str) -> str:
 
 
 def _headings(knowledge: Knowledge, catalogue: Catalogue, data: dict) -> Iterator[Question]:
-    """"Which item is this?" for lists whose items each have their own guide section and a quoted detail."""
-    items = [i for i in data.get("items", []) if i.get("detail") and i.get("section")
-             and heading_name(str(i["section"])) == str(i["name"])]
+    """ "Which item is this?" for lists whose items each have their own guide section and a quoted detail."""
+    items = [
+        i
+        for i in data.get("items", [])
+        if i.get("detail") and i.get("section") and heading_name(str(i["section"])) == str(i["name"])
+    ]
     if len(items) < 3:
         return
     names = [str(i["name"]) for i in data["items"]]
@@ -123,16 +141,24 @@ def _headings(knowledge: Knowledge, catalogue: Catalogue, data: dict) -> Iterato
     rng = rng_for(str(data["id"]), "headings")
     for item in items:
         name, detail = str(item["name"]), str(item["detail"])
-        citation = _cite(knowledge, str(item["section"]), [detail], str((item.get("clauses") or data.get("clauses")
-                                                                          or [""])[0]))
+        citation = _cite(
+            knowledge,
+            str(item["section"]),
+            [detail],
+            str((item.get("clauses") or data.get("clauses") or [""])[0]),
+        )
         if citation is None or citation.section != item["section"]:
             continue
         others = rng.sample([n for n in names if n != name], min(3, len(names) - 1))
         yield choice(
-            f"下面这段指南原文出自{phrase}中的哪一项？“{_mask(detail, name)}”", [name], others,
-            topics=catalogue.for_list(str(data["id"]), str(item["section"])), citation=citation,
+            f"下面这段指南原文出自{phrase}中的哪一项？“{_mask(detail, name)}”",
+            [name],
+            others,
+            topics=catalogue.for_list(str(data["id"]), str(item["section"])),
+            citation=citation,
             explanation=f"这段话出自指南“{citation.section}”一节，讲的是“{name}”。",
-            support=Support(present=[detail], derived="section_heading"), difficulty=2,
+            support=Support(present=[detail], derived="section_heading"),
+            difficulty=2,
         )
 
 
@@ -158,15 +184,23 @@ def _formulas(knowledge: Knowledge) -> Iterator[Question]:
         wrong = [f for f in formulas if f != formula] + [inverted]
         topics = ["监视和测量", "质量方针和目标", "生产过程控制"]
         yield choice(
-            f"按指南表 3-1《过程识别卡》示例，“{name}”的计算公式是？", [formula], wrong[:3],
-            topics=topics, citation=citation, difficulty=2,
+            f"按指南表 3-1《过程识别卡》示例，“{name}”的计算公式是？",
+            [formula],
+            wrong[:3],
+            topics=topics,
+            citation=citation,
+            difficulty=2,
             explanation=f"表 3-1 的过程目标中，{name}（目标 {value}）按“{formula}”计算，按月统计。",
             support=Support(present=[name, formula], absent=wrong[:3]),
         )
         values = [v for v in _VALUES if v != value][:3]
         yield choice(
-            f"按指南表 3-1《过程识别卡》示例，“{name}”的目标值是？", [value], values,
-            topics=["质量方针和目标", "生产过程控制"], citation=citation, difficulty=2,
+            f"按指南表 3-1《过程识别卡》示例，“{name}”的目标值是？",
+            [value],
+            values,
+            topics=["质量方针和目标", "生产过程控制"],
+            citation=citation,
+            difficulty=2,
             explanation=f"表 3-1 示例中，{name}的目标为 {value}，计算公式为“{formula}”。",
             support=Support(present=[f"{name} {value}"]),
         )

@@ -12,7 +12,12 @@ from pydantic import BaseModel, Field, computed_field, model_validator
 QuestionType = Literal["single", "multiple", "true_false", "short"]
 TRUE_FALSE_OPTIONS = ["正确", "错误"]
 LETTERS = "ABCDEFGH"
-TYPE_NAMES: dict[str, str] = {"single": "单选题", "multiple": "多选题", "true_false": "判断题", "short": "简答题"}
+TYPE_NAMES: dict[str, str] = {
+    "single": "单选题",
+    "multiple": "多选题",
+    "true_false": "判断题",
+    "short": "简答题",
+}
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 

@@ -16,8 +16,21 @@ from assistant.training.models import Question, Quiz, QuizResult, stable_id
 from assistant.training.scoring import score_answer
 
 # One round of slots: about 40 % single choice, 30 % true/false, 15 % multiple choice, 15 % short answer.
-TYPE_PATTERN = ["single", "true_false", "single", "multiple", "true_false", "short",
-                "single", "true_false", "single", "multiple", "true_false", "short", "single"]
+TYPE_PATTERN = [
+    "single",
+    "true_false",
+    "single",
+    "multiple",
+    "true_false",
+    "short",
+    "single",
+    "true_false",
+    "single",
+    "multiple",
+    "true_false",
+    "short",
+    "single",
+]
 TYPE_ORDER = {"single": 0, "multiple": 1, "true_false": 2, "short": 3}
 MAX_QUESTIONS = 50
 
@@ -99,5 +112,6 @@ def grade(quiz: Quiz, answers: Answers, *, settings: Settings | None = None) -> 
         for i, q in enumerate(quiz.questions)
     ]
     score = round(100 * sum(g.score for g in graded) / len(graded), 1) if graded else 0.0
-    return QuizResult(quiz_id=quiz.id, answers=graded, score=score, passed=score >= quiz.pass_mark,
-                      pass_mark=quiz.pass_mark)
+    return QuizResult(
+        quiz_id=quiz.id, answers=graded, score=score, passed=score >= quiz.pass_mark, pass_mark=quiz.pass_mark
+    )

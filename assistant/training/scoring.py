@@ -70,7 +70,10 @@ def llm_grade(question: Question, answer: str, settings: Settings, model) -> LLM
 
     points = "\n".join(f"{i}. {p}" for i, p in enumerate(question.key_points, 1))
     prompt = load_prompt(settings, "training/grade_short_answer").format(
-        question=question.question, reference=question.reference, key_points=points, answer=answer,
+        question=question.question,
+        reference=question.reference,
+        key_points=points,
+        answer=answer,
     )
     try:
         grade = structured(model, LLMGrade, [HumanMessage(prompt)], settings)
@@ -80,15 +83,19 @@ def llm_grade(question: Question, answer: str, settings: Settings, model) -> LLM
     return grade
 
 
-def score_answer(question: Question, raw: str | Sequence[str] | None, *, settings: Settings | None = None,
-                 model=None) -> GradedAnswer:
+def score_answer(
+    question: Question, raw: str | Sequence[str] | None, *, settings: Settings | None = None, model=None
+) -> GradedAnswer:
     source = f"依据：{question.citation.label()}"
     if question.objective:
         given = parse_choice(question, raw)
         correct = given == sorted(question.answer)  # multiple choice: all or nothing
         verdict = "回答正确。" if correct else f"回答错误（你的答案：{''.join(given) or '未作答'}）。"
         return GradedAnswer(
-            question_id=question.id, given=given, correct=correct, score=1.0 if correct else 0.0,
+            question_id=question.id,
+            given=given,
+            correct=correct,
+            score=1.0 if correct else 0.0,
             feedback=f"{verdict}正确答案：{question.answer_text()}。{question.explanation}\n{source}",
             citation=question.citation,
         )
@@ -106,9 +113,13 @@ def score_answer(question: Question, raw: str | Sequence[str] | None, *, setting
     summary = f"答到要点 {len(covered)}/{len(question.key_points)}"
     summary += f"；遗漏：{'、'.join(missing)}。" if missing else "，要点齐全。"
     return GradedAnswer(
-        question_id=question.id, given=text, correct=share >= PASS_SHARE, score=round(share, 4),
-        covered=covered, missing=missing, graded_by=graded_by,  # type: ignore[arg-type]
+        question_id=question.id,
+        given=text,
+        correct=share >= PASS_SHARE,
+        score=round(share, 4),
+        covered=covered,
+        missing=missing,
+        graded_by=graded_by,  # type: ignore[arg-type]
         feedback=f"{summary}{remark and ' ' + remark}\n参考答案：{question.reference}\n{source}",
         citation=question.citation,
     )
-

@@ -6,6 +6,7 @@ Standard library only, so callers need not import Gradio to start one.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,6 +25,15 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
+def save_index(index_dir: Path, cache: Path) -> None:
+    """Copy a freshly opened (idle) index into `cache/index`, replacing the old copy in one rename."""
+    staging = cache / "index.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(index_dir, staging)
+    shutil.rmtree(cache / "index", ignore_errors=True)
+    staging.rename(cache / "index")
+
+
 @dataclass
 class AppProcess:
     """A running `app.py`; use as a context manager or call `stop()`."""
@@ -35,11 +45,17 @@ class AppProcess:
     @classmethod
     def start(
         cls, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None,
-        timeout: float = 180,
+        timeout: float = 180, index_cache: Path | None = None,
     ) -> AppProcess:
-        """Start the app with QMS_DATA_DIR=data_dir and wait until it answers HTTP (index built, UI up)."""
+        """Start the app with QMS_DATA_DIR=data_dir and wait until it answers HTTP (index built, UI up).
+
+        `index_cache`: a folder to seed the index from and save it back to, so repeated test runs skip the
+        first embedding; the app's own content-hash sync still re-embeds whatever changed in the corpus.
+        """
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
+        if index_cache and (Path(index_cache) / "index" / "CURRENT.json").is_file():
+            shutil.copytree(Path(index_cache) / "index", data_dir / "index", dirs_exist_ok=True)
         port = port or free_port()
         log_path = data_dir / "app-server.log"
         child_env = {**os.environ, "QMS_DATA_DIR": str(data_dir), "GRADIO_ANALYTICS_ENABLED": "False",
@@ -55,6 +71,8 @@ class AppProcess:
         except BaseException:
             app.stop()
             raise
+        if index_cache:
+            save_index(data_dir / "index", Path(index_cache))
         return app
 
     def log_tail(self, chars: int = 4000) -> str:

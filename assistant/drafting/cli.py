@@ -1,0 +1,151 @@
+"""`qms draft …`: draft QMS documents from a company profile (the lead mounts `draft_app` in assistant/cli.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+
+from assistant.config import load_settings
+from assistant.drafting.builder import Drafter
+from assistant.drafting.export_docx import write_docx
+from assistant.drafting.export_markdown import to_markdown, write_markdown
+from assistant.drafting.models import DraftDocument
+from assistant.drafting.pack import write_pack
+from assistant.drafting.profile import CompanyProfile, load_profile
+from assistant.errors import InputError, QMSError
+
+draft_app = typer.Typer(
+    help="文件起草：根据企业概况（YAML）生成过程识别卡、过程图、程序文件、质量目标、内审检查表和整套文件包。",
+    no_args_is_help=True,
+)
+
+ProfileOpt = Annotated[Path, typer.Option("--profile", "-p", help="企业概况 YAML 文件（name、industry、headcount、products……）")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="输出文件：.docx 或 .md；不填则在终端显示")]
+NoIndexOpt = Annotated[bool, typer.Option("--no-index", help="只用模板起草，不打开知识库索引（更快，来源只列模板自带的）")]
+RawOpt = Annotated[bool, typer.Option("--raw", help="在终端输出原始 Markdown 文本（便于复制或重定向）")]
+
+
+def _console() -> Console:
+    return Console(soft_wrap=True)
+
+
+def _drafter(no_index: bool) -> Drafter:
+    settings = load_settings()
+    if no_index:
+        return Drafter(settings)
+    from assistant.service import Assistant
+
+    _console().print("正在打开知识库索引（首次使用需要建立索引，约一分钟）……", style="dim")
+    return Drafter(Assistant.from_settings(settings, progress=False))
+
+
+def _emit(doc: DraftDocument, output: Path | None, raw: bool) -> None:
+    console = _console()
+    if output is None:
+        text = to_markdown(doc)
+        if raw:
+            typer.echo(text)
+        else:
+            console.print(Markdown(text))
+        return
+    suffix = output.suffix.lower()
+    if suffix == ".docx":
+        path = write_docx(doc, output)
+    elif suffix == ".md":
+        path = write_markdown(doc, output)
+    else:
+        raise InputError(f"不支持的输出格式“{output.suffix or '（无扩展名）'}”：请用 .docx 或 .md 结尾的文件名。")
+    console.print(f"已生成：{path}")
+
+
+def _run(action: Callable[[], None]) -> None:
+    """Chinese message and exit code 1 for anything the user can fix."""
+    try:
+        action()
+    except QMSError as exc:
+        _console().print(f"[red]错误：[/red]{exc}")
+        raise typer.Exit(1) from exc
+    except OSError as exc:
+        _console().print(f"[red]错误：[/red]无法写入文件：{exc.filename or exc}（{exc.strerror or exc}）")
+        raise typer.Exit(1) from exc
+
+
+def _single(profile: Path, output: Path | None, no_index: bool, raw: bool,
+            make: Callable[[Drafter, CompanyProfile], DraftDocument]) -> None:
+    def action() -> None:
+        company = load_profile(profile)
+        _emit(make(_drafter(no_index), company), output, raw)
+
+    _run(action)
+
+
+@draft_app.command("card")
+def card(
+    profile: ProfileOpt,
+    process: Annotated[str, typer.Option("--process", help="过程名称或编号，如 生产、加工过程、C3")],
+    output: OutputOpt = None, no_index: NoIndexOpt = False, raw: RawOpt = False,
+) -> None:
+    """起草一个过程的《过程识别卡》（指南表 3-1 格式）。"""
+    _single(profile, output, no_index, raw, lambda d, p: d.card(p, process))
+
+
+@draft_app.command("procedure")
+def procedure(
+    profile: ProfileOpt,
+    kind: Annotated[str, typer.Option("--kind", help="程序类型，如 内部审核、管理评审、文件和记录控制")],
+    output: OutputOpt = None, no_index: NoIndexOpt = False, raw: RawOpt = False,
+) -> None:
+    """起草一份程序文件（用 `procedures` 命令查看可选类型）。"""
+    _single(profile, output, no_index, raw, lambda d, p: d.procedure(p, kind))
+
+
+@draft_app.command("objectives")
+def objectives(profile: ProfileOpt, output: OutputOpt = None, no_index: NoIndexOpt = False,
+               raw: RawOpt = False) -> None:
+    """起草质量方针、体系范围和可测量的质量目标。"""
+    _single(profile, output, no_index, raw, lambda d, p: d.objectives(p))
+
+
+@draft_app.command("checklist")
+def checklist(profile: ProfileOpt, output: OutputOpt = None, no_index: NoIndexOpt = False,
+              raw: RawOpt = False) -> None:
+    """起草按过程编排的内部审核检查表。"""
+    _single(profile, output, no_index, raw, lambda d, p: d.audit_checklist(p))
+
+
+@draft_app.command("map")
+def process_map(profile: ProfileOpt, output: OutputOpt = None, no_index: NoIndexOpt = False,
+                raw: RawOpt = False) -> None:
+    """起草过程清单和过程之间的联系（M/C/S 编号）。"""
+    _single(profile, output, no_index, raw, lambda d, p: d.process_map(p))
+
+
+@draft_app.command("pack")
+def pack(
+    profile: ProfileOpt,
+    output: Annotated[Path, typer.Option("--output", "-o", help="文件包路径（.zip）")],
+    no_index: NoIndexOpt = False,
+) -> None:
+    """生成整套起步文件包（ZIP：每份文件的 Word 版和 Markdown 版、文件清单、企业概况）。"""
+
+    def action() -> None:
+        if output.suffix.lower() != ".zip":
+            raise InputError("文件包请用 .zip 结尾的文件名，例如 -o 文件包.zip。")
+        company = load_profile(profile)
+        drafter = _drafter(no_index)
+        docs = drafter.pack(company)
+        path = write_pack(docs, company, output, drafter.settings.corpus_dir)
+        _console().print(f"已生成文件包：{path}（{len(docs)} 份文件）")
+
+    _run(action)
+
+
+@draft_app.command("procedures")
+def procedures() -> None:
+    """列出可以起草的程序文件类型。"""
+    _run(lambda: typer.echo("\n".join(Drafter(load_settings()).available_procedures())))

@@ -1,0 +1,71 @@
+"""Who does what in this company: organisational roles → the company's own department names.
+
+Small companies (fewer than `small_headcount` people) get combined roles such as 总经理（兼管理者代表）.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.drafting.profile import CompanyProfile
+from assistant.drafting.templates import Catalogue
+
+
+@dataclass(frozen=True)
+class Org:
+    names: dict[str, str]  # role (质量, 生产 …) → department or post as the company calls it
+    small: bool
+
+    def name(self, role: str) -> str:
+        """A role's department; text that is not a role (e.g. 各部门, 内审员) is returned as it is."""
+        return self.names.get(role, role)
+
+    def person_key(self, role: str) -> str:
+        # 总经理 and 总经理（兼管理者代表） are the same person: their duties are merged in a procedure.
+        return self.name(role).split("（")[0]
+
+
+def resolve_org(profile: CompanyProfile, catalogue: Catalogue) -> Org:
+    small = profile.headcount < catalogue.small_headcount
+    size = "small" if small else "large"
+    overrides = catalogue.industries[profile.industry].org.get(size, {})
+
+    def found(role: str, seen: frozenset[str]) -> str | None:
+        template = catalogue.roles[role]
+        for dept in profile.departments:
+            if any(k in dept for k in template.keywords):
+                return dept
+        for other in template.fallback:
+            if other not in seen and (hit := found(other, seen | {other})):
+                return hit
+        return None
+
+    names: dict[str, str] = {}
+    for role, template in catalogue.roles.items():
+        default = overrides.get(role) or getattr(template, size)
+        if not profile.departments:
+            names[role] = default
+        elif template.post:
+            names[role] = found(role, frozenset({role})) or default
+        else:
+            # With a department list we only name departments that exist; what is left falls to the top manager.
+            names[role] = found(role, frozenset({role})) or catalogue.roles["最高管理者"].large
+    return Org(names=names, small=small)
+
+
+def product_phrase(products: list[str]) -> str:
+    """How the drafts name the products: 'A', 'A、B' or 'A、B等'."""
+    return "、".join(products[:2]) + ("等" if len(products) > 2 else "")
+
+
+def context(profile: CompanyProfile, org: Org) -> dict[str, str]:
+    """Placeholder values for template text: roles, company, products, outsourced work."""
+    ctx = dict(org.names)
+    ctx.update(
+        公司=profile.name,
+        产品=product_phrase(profile.products),
+        产品列表="、".join(profile.products),
+        外包="、".join(profile.outsourced) or "无",
+        行业=profile.industry_detail or profile.industry,
+    )
+    return ctx

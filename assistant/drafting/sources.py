@@ -1,0 +1,78 @@
+"""Where a draft comes from: guide sections and ISO 9001 clauses from the template, plus retrieved chunks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from langchain_core.documents import Document
+
+from assistant.drafting.models import SourceRef
+from ingest.chunking import SECTION_SEP
+from ingest.clauses import clause_index
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
+
+GUIDE_SOURCE = "guide/guide.md"
+CLAUSE_SOURCE = "iso9001/clauses.yaml"
+
+
+def guide_ref(section: str, retrieved: bool = False) -> SourceRef:
+    return SourceRef(kind="guide", ref=section, title="《小微企业应用 ISO 9001 提升质量管理的实施指南》",
+                     retrieved=retrieved)
+
+
+def clause_ref(corpus_dir: Path, number: str, retrieved: bool = False) -> SourceRef:
+    clause = clause_index(corpus_dir).get(number)
+    title = f"ISO 9001:2015 {number} {clause['title_zh']}" if clause else f"ISO 9001:2015 {number}"
+    return SourceRef(kind="clause", ref=number, title=title, retrieved=retrieved)
+
+
+def appendix_ref(appendix: str, title: str) -> SourceRef:
+    # The appendix is only a heading in the guide's table of contents: say so rather than pretend to quote it.
+    return SourceRef(kind="guide_toc", ref=f"{appendix} {title}",
+                     title="仅见于指南目录，正文未收录；本文件相关内容为本项目按通用做法拟定的模板")
+
+
+def template_sources(corpus_dir: Path, guide_sections: list[str], clauses: list[str],
+                     appendix: tuple[str, str] | None = None) -> list[SourceRef]:
+    refs = [guide_ref(s) for s in guide_sections]
+    if appendix:
+        refs.append(appendix_ref(*appendix))
+    refs += [clause_ref(corpus_dir, c) for c in clauses]
+    return refs
+
+
+def retrieved_sources(assistant: Assistant, query: str, k: int = 4) -> tuple[list[SourceRef], list[Document]]:
+    """The knowledge base's best chunks for this draft, as source references (and the chunks, for an LLM)."""
+    corpus_dir = assistant.settings.corpus_dir
+    docs = assistant.retrieve(query, k=k)
+    refs: list[SourceRef] = []
+    for doc in docs:
+        source = str(doc.metadata.get("source", ""))
+        section = str(doc.metadata.get("section", ""))
+        if source.endswith(GUIDE_SOURCE):
+            refs.append(guide_ref(section, retrieved=True))
+        elif source.endswith(CLAUSE_SOURCE):
+            numbers = [c for c in str(doc.metadata.get("clauses", "")).split(",") if c]
+            refs += [clause_ref(corpus_dir, n, retrieved=True) for n in numbers]
+        elif source:
+            # A document the company uploaded (its own procedures, say): worth naming as a source too.
+            refs.append(SourceRef(kind="upload", ref=source, title=section.split(SECTION_SEP)[-1], retrieved=True))
+    return refs, docs
+
+
+def clause_key(number: str) -> tuple[int, ...]:
+    return tuple(int(n) if n.isdigit() else 0 for n in number.split("."))
+
+
+def merge_sources(*groups: list[SourceRef]) -> list[SourceRef]:
+    """Deduplicated; guide sections first (template ones before retrieved ones), then clauses in order."""
+    seen: dict[tuple[str, str], SourceRef] = {}
+    for group in groups:
+        for ref in group:
+            seen.setdefault((ref.kind, ref.ref), ref)
+    order = {"guide": 0, "guide_toc": 1, "upload": 2, "clause": 3}
+    refs = list(seen.values())
+    return sorted(refs, key=lambda r: (order[r.kind], clause_key(r.ref) if r.kind == "clause" else ()))

@@ -1,0 +1,243 @@
+"""Training records in SQLite (settings.training_db): employees and their quiz attempts.
+
+The schema is versioned with PRAGMA user_version and an ordered list of migrations; opening a database
+applies whatever it lacks, so a file written by an older release keeps working. Each attempt stores the
+answers and a snapshot of the questions as JSON, so a record still shows what was asked after the bank
+changes — the documented evidence of competence ISO 9001 7.2 asks organisations to retain.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from assistant.errors import InputError
+from assistant.training.models import Quiz, QuizResult
+
+
+def _run(conn: sqlite3.Connection, script: str) -> None:
+    # Statement by statement: executescript() would commit, and a migration must be all or nothing.
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    _run(
+        conn,
+        """
+        CREATE TABLE employees (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT '',
+            department TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            UNIQUE (name, department)
+        );
+        CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY,
+            employee_id INTEGER NOT NULL REFERENCES employees(id),
+            quiz_id TEXT NOT NULL,
+            topic TEXT,
+            taken_at TEXT NOT NULL,
+            score REAL NOT NULL,
+            passed INTEGER NOT NULL,
+            answers_json TEXT NOT NULL
+        );
+        """,
+    )
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    """Role at the time of the attempt, pass mark, question snapshot and counts (v1 had only answers)."""
+    _run(
+        conn,
+        """
+        ALTER TABLE attempts ADD COLUMN role TEXT NOT NULL DEFAULT '';
+        ALTER TABLE attempts ADD COLUMN pass_mark REAL NOT NULL DEFAULT 80;
+        ALTER TABLE attempts ADD COLUMN questions_json TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE attempts ADD COLUMN question_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE attempts ADD COLUMN correct_count INTEGER NOT NULL DEFAULT 0;
+        UPDATE attempts SET role = (SELECT e.role FROM employees e WHERE e.id = attempts.employee_id);
+        CREATE INDEX attempts_by_employee ON attempts (employee_id, taken_at);
+        """,
+    )
+    # Counts of old rows come from their answers (JSON1 may be missing from some SQLite builds).
+    rows = conn.execute("SELECT id, answers_json FROM attempts").fetchall()
+    for row_id, answers in rows:
+        graded = json.loads(answers or "[]")
+        conn.execute(
+            "UPDATE attempts SET question_count = ?, correct_count = ? WHERE id = ?",
+            (len(graded), sum(bool(a.get("correct")) for a in graded), row_id),
+        )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Apply the missing migrations up to `target`, each in its own transaction; returns the new version."""
+    current = schema_version(conn)
+    if current > SCHEMA_VERSION:
+        raise InputError(f"培训记录库的版本（{current}）比本程序新，请升级质量助手后再打开。")
+    for version in range(current + 1, target + 1):
+        conn.execute("BEGIN IMMEDIATE")  # the write lock first: another process may be migrating too
+        try:
+            if schema_version(conn) < version:
+                MIGRATIONS[version - 1](conn)
+                conn.execute(f"PRAGMA user_version = {version}")
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+    return schema_version(conn)
+
+
+class Employee(BaseModel):
+    id: int
+    name: str
+    role: str
+    department: str
+
+
+class AttemptRecord(BaseModel):
+    id: int
+    employee: str
+    role: str
+    department: str
+    quiz_id: str
+    topic: str | None
+    taken_at: str
+    score: float
+    passed: bool
+    pass_mark: float
+    question_count: int
+    correct_count: int
+    # As stored: plain JSON, so records written by older releases still load after the models change.
+    answers: list[dict]
+    questions: list[dict]
+
+
+_ATTEMPT_SQL = """
+    SELECT a.id, e.name, a.role, e.department, a.quiz_id, a.topic, a.taken_at, a.score, a.passed, a.pass_mark,
+           a.question_count, a.correct_count, a.answers_json, a.questions_json
+    FROM attempts a JOIN employees e ON e.id = a.employee_id
+"""
+
+
+class TrainingRecords:
+    """Employees and quiz attempts in one SQLite file; every call opens and closes its own connection."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect():
+            pass  # create or upgrade the schema now, not on the first write
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        with closing(sqlite3.connect(self.path, timeout=10)) as conn:
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn)
+            yield conn
+
+    def upsert_employee(self, name: str, role: str = "", department: str = "") -> Employee:
+        name, role, department = name.strip(), role.strip(), department.strip()
+        if not name:
+            raise InputError("请填写员工姓名。")
+        with self._connect() as conn, conn:
+            conn.execute(
+                "INSERT INTO employees (name, role, department, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (name, department) DO UPDATE SET role = excluded.role WHERE excluded.role != ''",
+                (name, role, department, _now()),
+            )
+            row = conn.execute(
+                "SELECT id, name, role, department FROM employees WHERE name = ? AND department = ?",
+                (name, department),
+            ).fetchone()
+        return Employee(id=row[0], name=row[1], role=row[2], department=row[3])
+
+    def save(self, name: str, role: str, department: str, quiz: Quiz, result: QuizResult) -> AttemptRecord:
+        """Store one graded attempt with the quiz's questions; returns the stored record."""
+        if result.quiz_id != quiz.id:
+            raise InputError("成绩与测验不对应，无法保存。")
+        employee = self.upsert_employee(name, role, department)
+        answers = json.dumps([a.model_dump(mode="json") for a in result.answers], ensure_ascii=False)
+        questions = json.dumps([q.model_dump(mode="json") for q in quiz.questions], ensure_ascii=False)
+        with self._connect() as conn, conn:
+            cursor = conn.execute(
+                "INSERT INTO attempts (employee_id, quiz_id, topic, taken_at, score, passed, answers_json, "
+                "role, pass_mark, questions_json, question_count, correct_count) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    employee.id,
+                    quiz.id,
+                    quiz.topic,
+                    _now(),
+                    result.score,
+                    int(result.passed),
+                    answers,
+                    role.strip() or employee.role,
+                    result.pass_mark,
+                    questions,
+                    len(quiz.questions),
+                    result.correct_count,
+                ),
+            )
+            attempt_id = cursor.lastrowid
+        return self.attempts(attempt_id=attempt_id)[0]
+
+    def attempts(
+        self, name: str | None = None, topic: str | None = None, *, attempt_id: int | None = None
+    ) -> list[AttemptRecord]:
+        """Attempts, oldest first, optionally of one employee and/or topic."""
+        where, args = [], []
+        for column, value in (("e.name", name), ("a.topic", topic), ("a.id", attempt_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        sql = _ATTEMPT_SQL + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY a.taken_at, a.id"
+        with self._connect() as conn:
+            rows = conn.execute(sql, args).fetchall()
+        return [_record(row) for row in rows]
+
+    def employees(self) -> list[Employee]:
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, name, role, department FROM employees ORDER BY department, name"
+            ).fetchall()
+        return [Employee(id=r[0], name=r[1], role=r[2], department=r[3]) for r in rows]
+
+
+def _record(row: tuple) -> AttemptRecord:
+    return AttemptRecord(
+        id=row[0],
+        employee=row[1],
+        role=row[2],
+        department=row[3],
+        quiz_id=row[4],
+        topic=row[5],
+        taken_at=row[6],
+        score=row[7],
+        passed=bool(row[8]),
+        pass_mark=row[9],
+        question_count=row[10],
+        correct_count=row[11],
+        answers=json.loads(row[12] or "[]"),
+        questions=json.loads(row[13] or "[]"),
+    )
+
+
+def _now() -> str:
+    return datetime.now().strftime("%Y-%m-%d %H:%M:%S")

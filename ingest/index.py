@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from assistant.config import Settings
 from assistant.errors import QMSError
-from ingest.chunking import chunk_markdown, index_text
+from ingest.chunking import chunk_markdown, index_text, vector_texts
 from ingest.clauses import clause_documents, guide_clause_mapper
 from ingest.tokenize import tokenize
 
@@ -216,22 +216,28 @@ class IndexStore:
             pass
 
     @staticmethod
-    def _copy_vectors(src, dst, ids: list[str], batch: int = 500) -> None:
-        for start in range(0, len(ids), batch):
-            part = ids[start : start + batch]
-            got = src.get(ids=part, include=["embeddings", "documents", "metadatas"])
-            dst.add(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"], metadatas=got["metadatas"])
+    def _copy_vectors(src, dst, chunk_ids: list[str], batch: int = 100) -> None:
+        """Carry unchanged chunks' sentence vectors over to the new generation without re-embedding."""
+        for start in range(0, len(chunk_ids), batch):
+            part = chunk_ids[start : start + batch]
+            got = src.get(where={"chunk_id": {"$in": part}}, include=["embeddings", "documents", "metadatas"])
+            if got["ids"]:
+                dst.add(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
+                        metadatas=got["metadatas"])
 
-    def _embed_into(self, collection, ids: list[str], docs: list[Document], progress: bool, batch: int = 32) -> None:
-        bar = tqdm(total=len(docs), desc="嵌入向量", unit="块", disable=not progress or not docs)
-        for start in range(0, len(docs), batch):
-            part = docs[start : start + batch]
-            vectors = np.asarray(self.embeddings.embed_documents([index_text(d) for d in part]), dtype=np.float32)
+    def _embed_into(self, collection, ids: list[str], docs: list[Document], progress: bool, batch: int = 64) -> None:
+        """Embed every sentence of the new chunks; vector ids are `<chunk id>#<n>`, metadata names the chunk."""
+        rows = [(f"{cid}#{j}", text, cid) for cid, doc in zip(ids, docs, strict=True)
+                for j, text in enumerate(vector_texts(doc))]
+        bar = tqdm(total=len(rows), desc="嵌入向量", unit="句", disable=not progress or not rows)
+        for start in range(0, len(rows), batch):
+            part = rows[start : start + batch]
+            vectors = np.asarray(self.embeddings.embed_documents([t for _, t, _ in part]), dtype=np.float32)
             collection.add(
-                ids=ids[start : start + batch],
+                ids=[vid for vid, _, _ in part],
                 embeddings=vectors,
-                documents=[d.page_content for d in part],
-                metadatas=[d.metadata for d in part],
+                documents=[t for _, t, _ in part],
+                metadatas=[{"chunk_id": cid} for _, _, cid in part],
             )
             bar.update(len(part))
         bar.close()

@@ -4,44 +4,58 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import pytest
 from gradio_client import Client, handle_file
+from gradio_client.exceptions import AuthenticationError
 
-from assistant.web.launcher import AppProcess
+from assistant.web.launcher import AppProcess, index_cache_dir, save_index
 
 pytestmark = pytest.mark.slow
 
-SHARED_URL = "QMS_TEST_APP_URL"  # set by whichever test module starts the app first (see tests/e2e)
+
+class RunningApp(NamedTuple):
+    url: str
+    data_dir: Path
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[AppProcess | str]:
-    """One app process per test session; the browser test reuses it through QMS_TEST_APP_URL."""
-    if os.environ.get(SHARED_URL):
-        yield os.environ[SHARED_URL]
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """One app process per test session, shared with tests/e2e through QMS_TEST_APP (same code there)."""
+    if shared := os.environ.get("QMS_TEST_APP"):
+        url, data_dir = shared.split("|", 1)
+        yield RunningApp(url, Path(data_dir))
         return
+    pytest_cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    cache = index_cache_dir(pytest_cache.mkdir("qms-app-index")) if pytest_cache else None
+    if cache is None:
+        cache = tmp_path_factory.mktemp("qms-app-index")
+    if not (cache / "index" / "CURRENT.json").is_file():
+        # Seed from the session's real built index (tests/conftest.py) so the suite embeds the corpus once.
+        try:
+            save_index(request.getfixturevalue("built_assistant").settings.index_dir, cache)
+        except pytest.FixtureLookupError:
+            pass
     data_dir = tmp_path_factory.mktemp("qms-app-data")
-    cache = pytestconfig.cache.mkdir("qms-app-index") if pytestconfig.cache else None
     with AppProcess.start(data_dir, timeout=240, index_cache=cache) as process:
-        os.environ[SHARED_URL] = process.url
-        yield process
-        os.environ.pop(SHARED_URL, None)
+        os.environ["QMS_TEST_APP"] = f"{process.url}|{data_dir}"
+        yield RunningApp(process.url, data_dir)
+        os.environ.pop("QMS_TEST_APP", None)
 
 
 @pytest.fixture(scope="session")
-def url(app: AppProcess | str) -> str:
-    return app if isinstance(app, str) else app.url
+def url(app: RunningApp) -> str:
+    return app.url
 
 
 @pytest.fixture(scope="session")
-def data_dir(app: AppProcess | str) -> Path:
-    if isinstance(app, str):
-        pytest.skip("应用由另一个测试模块启动，数据目录不可见")
-    return app.log_path.parent
+def data_dir(app: RunningApp) -> Path:
+    return app.data_dir
 
 
 @pytest.fixture(scope="session")
@@ -147,6 +161,116 @@ def test_kb_builtin_documents_cannot_be_chosen_for_deletion(client: Client) -> N
         client.predict("corpus/guide/guide.md", api_name="/kb_delete")
 
 
+# ---- 文件起草 ----------------------------------------------------------------------------------------
+PROFILE = ["青松精密五金有限公司", "冲压", "", 25, "冲压件、钣金件", "下料、冲压、检验", "电镀",
+           "总经办、生产部、品质部、销售部", "", "", "", ""]
+
+
+def test_profile_is_saved_and_reloaded(client: Client, data_dir: Path) -> None:
+    status, saved = client.predict(*PROFILE, api_name="/profile_save")
+    assert "已保存" in status and saved["value"] == "青松精密五金有限公司.yaml"
+    assert (data_dir / "profiles" / "青松精密五金有限公司.yaml").is_file()
+    *fields, status = client.predict("青松精密五金有限公司.yaml", api_name="/profile_load")
+    assert fields[0] == "青松精密五金有限公司" and fields[1] == "金属加工" and fields[3] == 25
+    assert fields[6] == "电镀"
+
+
+def test_draft_preview_and_docx_download(client: Client) -> None:
+    preview = client.predict(*PROFILE, ["质量方针和质量目标"], api_name="/draft_preview")
+    assert preview.startswith("# 质量方针和质量目标") and "青松精密五金有限公司" in preview
+    files = client.predict(*PROFILE, ["质量方针和质量目标", "程序文件：内部审核"], api_name="/draft_docx")
+    paths = [Path(f) for f in files]
+    assert [p.suffix for p in paths] == [".docx", ".docx"]
+    assert "内部审核" in paths[1].name
+    with zipfile.ZipFile(paths[0]) as docx:  # a real Word file: the company name is in its body XML
+        assert "青松精密五金有限公司" in docx.read("word/document.xml").decode("utf-8")
+
+
+def test_draft_invalid_profile_gets_chinese_explanation(client: Client) -> None:
+    bad = ["", *PROFILE[1:3], 0, *PROFILE[4:]]
+    with pytest.raises(Exception, match="企业概况有误"):
+        client.predict(*bad, ["质量方针和质量目标"], api_name="/draft_preview")
+
+
+# ---- 培训测验 ----------------------------------------------------------------------------------------
+def test_quiz_new_then_grade_records_and_exports(client: Client) -> None:
+    quiz = client.predict("过程方法", "不限岗位", 4, api_name="/quiz_new")[0]
+    questions = quiz["questions"]
+    assert len(questions) == 4 and all(q["question"] for q in questions)
+    assert "answer" not in questions[0]  # the answers stay on the server
+    answers = [[] if q["type"] == "multiple" else ("" if q["type"] == "short" else "A") for q in questions]
+    result, records, intro = client.predict(json.dumps(answers), "李四", "不限岗位", "品质部",
+                                            api_name="/quiz_grade")
+    assert "李四 的成绩" in result and "分" in result and "依据" in result
+    assert records["data"][0][0] == "李四" and records["data"][0][3] == "过程方法"
+    assert "已交卷" in intro
+    with pytest.raises(Exception, match="开始测验"):  # one quiz, one record
+        client.predict(json.dumps(answers), "李四", "不限岗位", "品质部", api_name="/quiz_grade")
+    xlsx = client.predict("李四", "综合（全部主题）", api_name="/records_export")
+    assert Path(xlsx).suffix == ".xlsx" and Path(xlsx).stat().st_size > 0
+
+
+def test_quiz_grade_without_quiz_or_name_is_refused(client: Client, url: str) -> None:
+    fresh = Client(url, verbose=False)  # a new session has no quiz yet
+    with pytest.raises(Exception, match="开始测验"):
+        fresh.predict("[]", "王五", "不限岗位", "", api_name="/quiz_grade")
+
+
 # ---- 设置 -----------------------------------------------------------------------------------------
 def test_connection_check_reports_extractive_mode(client: Client) -> None:
     assert "未配置大模型" in client.predict(api_name="/test_connection")
+
+
+# ---- 登录、上传上限、大模型 ---------------------------------------------------------------------------
+SECRET_KEY = "stub-key"
+LOGIN = ("admin", "青松-s3cret")
+
+
+@pytest.fixture(scope="module")
+def configured_url(app: RunningApp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second app configured like a shop-floor install: login, 1 MB uploads, an OpenAI-compatible LLM
+    (the loopback stub in tests/support). Seeded with a copy of the first app's index."""
+    from support.openai_stub import OpenAIStub
+
+    seed = tmp_path_factory.mktemp("configured-index")
+    save_index(app.data_dir / "index", seed)
+    env = {
+        "QMS_APP_AUTH": json.dumps([":".join(LOGIN)], ensure_ascii=False), "QMS_APP_MAX_UPLOAD_MB": "1",
+        "QMS_LLM_BACKEND": "openai", "QMS_LLM_MODEL": "stub", "QMS_LLM_API_KEY": SECRET_KEY,
+    }
+    with OpenAIStub(api_key=SECRET_KEY) as stub:
+        env["QMS_LLM_BASE_URL"] = stub.url + "/v1"
+        data_dir = tmp_path_factory.mktemp("qms-configured-data")
+        with AppProcess.start(data_dir, env=env, index_cache=seed) as process:
+            yield process.url
+
+
+def test_login_is_required_when_configured(configured_url: str) -> None:
+    with pytest.raises(AuthenticationError):
+        Client(configured_url, verbose=False)
+    with pytest.raises(ValueError, match="Could not login"):
+        Client(configured_url, auth=("admin", "wrong"), verbose=False)
+    with httpx.Client(base_url=configured_url) as http:
+        assert http.get("/gradio_api/info").status_code == 401
+
+
+def test_upload_over_the_size_limit_is_refused(configured_url: str) -> None:
+    with httpx.Client(base_url=configured_url, timeout=30) as http:
+        http.post("/login", data={"username": LOGIN[0], "password": LOGIN[1]}).raise_for_status()
+        big = ("# 大文件\n\n" + "质量" * 600_000).encode()  # about 3.6 MB
+        response = http.post("/gradio_api/upload", files=[("files", ("大文件.md", big))])
+    assert response.status_code == 413
+
+
+def test_llm_answers_stream_into_the_chat_and_the_key_is_never_served(configured_url: str) -> None:
+    client = Client(configured_url, auth=LOGIN, verbose=False)
+    assert client.predict(api_name="/test_connection").startswith("连接成功")
+    job = client.submit("内审怎么做？", [], api_name="/chat")
+    final_chat, _ = job.result(timeout=120)
+    steps = [text_of(chat[-1]) for chat, _ in job.outputs()]
+    assert len(steps) >= 3, steps  # placeholder, streamed pieces, the verified answer with sources
+    assert "<details>" in text_of(final_chat[-1]) and "<details>" not in steps[1]
+    with httpx.Client(base_url=configured_url) as http:
+        http.post("/login", data={"username": LOGIN[0], "password": LOGIN[1]}).raise_for_status()
+        config = http.get("/config").text
+    assert "已设置" in config and SECRET_KEY not in config

@@ -24,15 +24,18 @@ def _book(title: str) -> str:
     return title if title.startswith("《") else f"《{title}》"
 
 
-def build_card(p: PlannedProcess, profile: CompanyProfile, org: Org, catalogue: Catalogue,
-               base_ctx: dict[str, str]) -> ProcessCard:
+def build_card(
+    p: PlannedProcess, profile: CompanyProfile, org: Org, catalogue: Catalogue, base_ctx: dict[str, str]
+) -> ProcessCard:
     t = p.template
     ctx = p.ctx(base_ctx)
     extra = t.if_outsourced if profile.outsourced else {}
 
     def rows(raw: list[list[str]]) -> list[ProcessIO]:
-        return [ProcessIO(item=i, party=fill(s, ctx), content=fill(c, ctx), form_time=fill(f, ctx))
-                for i, s, c, f in raw]
+        return [
+            ProcessIO(item=i, party=fill(s, ctx), content=fill(c, ctx), form_time=fill(f, ctx))
+            for i, s, c, f in raw
+        ]
 
     # Small companies keep only the essential records (the guide: 文件的多少……结合企业自身实际需要确定).
     records = t.records + ([] if org.small else t.records_extra) + extra.get("records", [])
@@ -57,6 +60,8 @@ def build_card(p: PlannedProcess, profile: CompanyProfile, org: Org, catalogue: 
         risk_actions=fill_all(t.risk_actions + extra.get("risk_actions", []), ctx),
         opportunities=fill_all(t.opportunities, ctx),
         opportunity_actions=fill_all(t.opportunity_actions, ctx),
-        objectives=[CardObjective(objective=objective_text(o, ctx), formula=o.formula, frequency=o.frequency)
-                    for o in objectives],
+        objectives=[
+            CardObjective(objective=objective_text(o, ctx), formula=o.formula, frequency=o.frequency)
+            for o in objectives
+        ],
     )

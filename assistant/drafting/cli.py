@@ -1,4 +1,4 @@
-"""`qms draft …`: draft QMS documents from a company profile (the lead mounts `draft_app` in assistant/cli.py)."""
+"""`qms draft …`: QMS documents from a company profile (assistant/cli.py mounts `draft_app`)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,15 @@ draft_app = typer.Typer(
     no_args_is_help=True,
 )
 
-ProfileOpt = Annotated[Path, typer.Option("--profile", "-p", help="企业概况 YAML 文件（name、industry、headcount、products……）")]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="输出文件：.docx 或 .md；不填则在终端显示")]
-NoIndexOpt = Annotated[bool, typer.Option("--no-index", help="只用模板起草，不打开知识库索引（更快，来源只列模板自带的）")]
+ProfileOpt = Annotated[
+    Path, typer.Option("--profile", "-p", help="企业概况 YAML 文件（name、industry、headcount、products……）")
+]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="输出文件：.docx 或 .md；不填则在终端显示")
+]
+NoIndexOpt = Annotated[
+    bool, typer.Option("--no-index", help="只用模板起草，不打开知识库索引（更快，来源只列模板自带的）")
+]
 RawOpt = Annotated[bool, typer.Option("--raw", help="在终端输出原始 Markdown 文本（便于复制或重定向）")]
 
 
@@ -59,7 +65,9 @@ def _emit(doc: DraftDocument, output: Path | None, raw: bool) -> None:
     elif suffix == ".md":
         path = write_markdown(doc, output)
     else:
-        raise InputError(f"不支持的输出格式“{output.suffix or '（无扩展名）'}”：请用 .docx 或 .md 结尾的文件名。")
+        raise InputError(
+            f"不支持的输出格式“{output.suffix or '（无扩展名）'}”：请用 .docx 或 .md 结尾的文件名。"
+        )
     console.print(f"已生成：{path}")
 
 
@@ -75,8 +83,13 @@ def _run(action: Callable[[], None]) -> None:
         raise typer.Exit(1) from exc
 
 
-def _single(profile: Path, output: Path | None, no_index: bool, raw: bool,
-            make: Callable[[Drafter, CompanyProfile], DraftDocument]) -> None:
+def _single(
+    profile: Path,
+    output: Path | None,
+    no_index: bool,
+    raw: bool,
+    make: Callable[[Drafter, CompanyProfile], DraftDocument],
+) -> None:
     def action() -> None:
         company = load_profile(profile)
         _emit(make(_drafter(no_index), company), output, raw)
@@ -88,7 +101,9 @@ def _single(profile: Path, output: Path | None, no_index: bool, raw: bool,
 def card(
     profile: ProfileOpt,
     process: Annotated[str, typer.Option("--process", help="过程名称或编号，如 生产、加工过程、C3")],
-    output: OutputOpt = None, no_index: NoIndexOpt = False, raw: RawOpt = False,
+    output: OutputOpt = None,
+    no_index: NoIndexOpt = False,
+    raw: RawOpt = False,
 ) -> None:
     """起草一个过程的《过程识别卡》（指南表 3-1 格式）。"""
     _single(profile, output, no_index, raw, lambda d, p: d.card(p, process))
@@ -98,29 +113,34 @@ def card(
 def procedure(
     profile: ProfileOpt,
     kind: Annotated[str, typer.Option("--kind", help="程序类型，如 内部审核、管理评审、文件和记录控制")],
-    output: OutputOpt = None, no_index: NoIndexOpt = False, raw: RawOpt = False,
+    output: OutputOpt = None,
+    no_index: NoIndexOpt = False,
+    raw: RawOpt = False,
 ) -> None:
     """起草一份程序文件（用 `procedures` 命令查看可选类型）。"""
     _single(profile, output, no_index, raw, lambda d, p: d.procedure(p, kind))
 
 
 @draft_app.command("objectives")
-def objectives(profile: ProfileOpt, output: OutputOpt = None, no_index: NoIndexOpt = False,
-               raw: RawOpt = False) -> None:
+def objectives(
+    profile: ProfileOpt, output: OutputOpt = None, no_index: NoIndexOpt = False, raw: RawOpt = False
+) -> None:
     """起草质量方针、体系范围和可测量的质量目标。"""
     _single(profile, output, no_index, raw, lambda d, p: d.objectives(p))
 
 
 @draft_app.command("checklist")
-def checklist(profile: ProfileOpt, output: OutputOpt = None, no_index: NoIndexOpt = False,
-              raw: RawOpt = False) -> None:
+def checklist(
+    profile: ProfileOpt, output: OutputOpt = None, no_index: NoIndexOpt = False, raw: RawOpt = False
+) -> None:
     """起草按过程编排的内部审核检查表。"""
     _single(profile, output, no_index, raw, lambda d, p: d.audit_checklist(p))
 
 
 @draft_app.command("map")
-def process_map(profile: ProfileOpt, output: OutputOpt = None, no_index: NoIndexOpt = False,
-                raw: RawOpt = False) -> None:
+def process_map(
+    profile: ProfileOpt, output: OutputOpt = None, no_index: NoIndexOpt = False, raw: RawOpt = False
+) -> None:
     """起草过程清单和过程之间的联系（M/C/S 编号）。"""
     _single(profile, output, no_index, raw, lambda d, p: d.process_map(p))
 

@@ -25,13 +25,17 @@ def find_procedure(catalogue: Catalogue, query: str) -> ProcedureTemplate | None
     for t in catalogue.procedures:
         if q.upper() == t.code or q in (t.kind, t.title):
             return t
-    scored = [(max(match_score(q, t.kind, t.aliases), match_score(q, t.title, t.aliases)), t)
-              for t in catalogue.procedures]
+    scored = [
+        (max(match_score(q, t.kind, t.aliases), match_score(q, t.title, t.aliases)), t)
+        for t in catalogue.procedures
+    ]
     score, best = max(scored, key=lambda s: s[0], default=(0, None))
     return best if score else None
 
 
-def merged_responsibilities(pairs: list[tuple[str, str]], org: Org, ctx: dict[str, str]) -> list[Responsibility]:
+def merged_responsibilities(
+    pairs: list[tuple[str, str]], org: Org, ctx: dict[str, str]
+) -> list[Responsibility]:
     """One row per person: in a small company 总经理 and 总经理（兼管理者代表） share one row of duties."""
     rows: dict[str, Responsibility] = {}
     for role, duty in pairs:
@@ -45,8 +49,9 @@ def merged_responsibilities(pairs: list[tuple[str, str]], org: Org, ctx: dict[st
     return list(rows.values())
 
 
-def build_procedure(t: ProcedureTemplate, profile: CompanyProfile, org: Org,
-                    ctx: dict[str, str]) -> tuple[Procedure, list[str]]:
+def build_procedure(
+    t: ProcedureTemplate, profile: CompanyProfile, org: Org, ctx: dict[str, str]
+) -> tuple[Procedure, list[str]]:
     """The procedure and the notices about the company's existing documents it should build on."""
     outsourced = bool(profile.outsourced)
     steps = [
@@ -59,12 +64,19 @@ def build_procedure(t: ProcedureTemplate, profile: CompanyProfile, org: Org,
         for s in t.steps
         if outsourced or not s.if_outsourced
     ]
-    records = t.records + ([] if org.small else t.records_extra) + (t.records_outsourced if outsourced else [])
+    records = (
+        t.records + ([] if org.small else t.records_extra) + (t.records_outsourced if outsourced else [])
+    )
     scope = t.scope_outsourced if outsourced and t.scope_outsourced else t.scope
     procedure = Procedure(
-        title=t.title, code=t.code, purpose=fill(t.purpose, ctx), scope=fill(scope, ctx),
+        title=t.title,
+        code=t.code,
+        purpose=fill(t.purpose, ctx),
+        scope=fill(scope, ctx),
         responsibilities=merged_responsibilities(t.responsibilities, org, ctx),
-        steps=steps, records=fill_all(records, ctx), clauses=t.clauses,
+        steps=steps,
+        records=fill_all(records, ctx),
+        clauses=t.clauses,
     )
     own = [d for d in profile.existing_documents if any(w in d for w in t.existing)]
     notices = [
@@ -75,7 +87,9 @@ def build_procedure(t: ProcedureTemplate, profile: CompanyProfile, org: Org,
 
 
 # ---- 质量方针和质量目标 ---------------------------------------------------------------------------------
-def objective_ids(profile: CompanyProfile, org: Org, catalogue: Catalogue, planned: list[PlannedProcess]) -> list[str]:
+def objective_ids(
+    profile: CompanyProfile, org: Org, catalogue: Catalogue, planned: list[PlannedProcess]
+) -> list[str]:
     ids = list(catalogue.industries[profile.industry].company_objectives)
     if any(p.outsourced for p in planned):
         ids.append("outsource_pass_rate")
@@ -84,14 +98,23 @@ def objective_ids(profile: CompanyProfile, org: Org, catalogue: Catalogue, plann
     return ids
 
 
-def build_objectives(profile: CompanyProfile, org: Org, catalogue: Catalogue, planned: list[PlannedProcess],
-                     ctx: dict[str, str]) -> QualityPolicyAndObjectives:
+def build_objectives(
+    profile: CompanyProfile,
+    org: Org,
+    catalogue: Catalogue,
+    planned: list[PlannedProcess],
+    ctx: dict[str, str],
+) -> QualityPolicyAndObjectives:
     industry = catalogue.industries[profile.industry]
     ids = objective_ids(profile, org, catalogue, planned)
     rows = [
         ObjectiveRow(
-            objective=fill(o.objective, ctx), target=o.target, formula=o.formula, frequency=o.frequency,
-            owner=org.name(o.owner), data_source=o.data_source,
+            objective=fill(o.objective, ctx),
+            target=o.target,
+            formula=o.formula,
+            frequency=o.frequency,
+            owner=org.name(o.owner),
+            data_source=o.data_source,
         )
         for o in (catalogue.objectives[i] for i in ids)
     ]
@@ -99,14 +122,17 @@ def build_objectives(profile: CompanyProfile, org: Org, catalogue: Catalogue, pl
     if profile.outsourced and not profile.scope:
         scope += f"（其中{ctx['外包']}为外包过程，由本公司负责控制）"
     return QualityPolicyAndObjectives(
-        scope=scope, policy=fill(industry.policy, ctx), policy_notes=fill_all(industry.policy_notes, ctx),
+        scope=scope,
+        policy=fill(industry.policy, ctx),
+        policy_notes=fill_all(industry.policy_notes, ctx),
         objectives=rows,
     )
 
 
 # ---- 内部审核检查表 -------------------------------------------------------------------------------------
-def build_checklist(planned: list[PlannedProcess], cards: dict[str, ProcessCard], catalogue: Catalogue,
-                    ctx: dict[str, str]) -> AuditChecklist:
+def build_checklist(
+    planned: list[PlannedProcess], cards: dict[str, ProcessCard], catalogue: Catalogue, ctx: dict[str, str]
+) -> AuditChecklist:
     """Rows grouped by process, so the audit follows the trail of the work (as the guide advises)."""
     spec = catalogue.checklist
     by_name = {p.name: p for p in planned}
@@ -124,8 +150,11 @@ def build_checklist(planned: list[PlannedProcess], cards: dict[str, ProcessCard]
     for p in planned:
         card = cards[p.code]
         local = {
-            **p.ctx(ctx), "负责部门": card.owner_dept, "记录": "、".join(card.records[:3]) or "相关记录",
-            "风险": card.risks[0] if card.risks else "", "对策": card.risk_actions[0] if card.risk_actions else "",
+            **p.ctx(ctx),
+            "负责部门": card.owner_dept,
+            "记录": "、".join(card.records[:3]) or "相关记录",
+            "风险": card.risks[0] if card.risks else "",
+            "对策": card.risk_actions[0] if card.risk_actions else "",
             "条款": p.template.clauses[0],
         }
         items = system.get(p.code, []) + spec.per_process.get(p.type, [])
@@ -135,8 +164,12 @@ def build_checklist(planned: list[PlannedProcess], cards: dict[str, ProcessCard]
         if p.outsourced:
             items += spec.outsourced
         rows += [
-            ChecklistRow(clause=fill(i.clause, local), process=label(p), question=fill(i.question, local),
-                         evidence=fill(i.evidence, local))
+            ChecklistRow(
+                clause=fill(i.clause, local),
+                process=label(p),
+                question=fill(i.question, local),
+                evidence=fill(i.evidence, local),
+            )
             for i in items
         ]
     return AuditChecklist(rows=rows)

@@ -18,6 +18,7 @@ from assistant.drafting.render import Bullets, Heading, Para, Table, blocks, con
 BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
 LATIN_FONT = "Times New Roman"
+TEXT_WIDTH_CM = 17.0  # A4 with 2 cm margins
 _THEME_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 
 
@@ -60,22 +61,40 @@ def _write(cell, text: str, bold: bool = False) -> None:
             run.bold = bold
 
 
+def _set_widths(grid, weights: list[float]) -> None:
+    """Column widths as shares of the text width; both gridCol (LibreOffice) and each cell's tcW (Word)."""
+    cols = [TEXT_WIDTH_CM * w / sum(weights) for w in weights]
+    grid.autofit = False
+    for column, width in zip(grid.columns, cols, strict=True):
+        column.width = Cm(width)
+    for tr in grid._tbl.tr_lst:
+        start = 0
+        for tc in tr.tc_lst:
+            tc.width = Cm(sum(cols[start : start + tc.grid_span]))
+            start += tc.grid_span
+
+
 def add_table(document: DocxDocument, table: Table) -> None:
     offset = 1 if table.header_in_docx else 0
     ncols = len(table.header)
     grid = document.add_table(rows=len(table.rows) + offset, cols=ncols)
     grid.style = "Table Grid"
-    # Merge first, then write: a merged cell answers for every position it covers.
+    # grid.cell() rebuilds the whole cell list on every call, so take it once before and once after merging.
+    # The merged regions never overlap, so the cells taken before merging stay valid for the next merge.
+    cells = grid._cells
     for r0, c0, r1, c1 in table.merges:
-        grid.cell(r0 + offset, c0).merge(grid.cell(r1 + offset, c1))
+        cells[(r0 + offset) * ncols + c0].merge(cells[(r1 + offset) * ncols + c1])
+    cells = grid._cells  # merge first, then write: a merged cell answers for every position it covers
+    if table.widths:
+        _set_widths(grid, table.widths)
     if offset:
         for c, text in enumerate(table.header):
-            _write(grid.cell(0, c), text, bold=True)
+            _write(cells[c], text, bold=True)
         _repeat_header(grid.rows[0])
     for r, row in enumerate(table.rows):
         for c, text in enumerate(row):
             if text:
-                _write(grid.cell(r + offset, c), text, bold=table.label_col and c == 0)
+                _write(cells[(r + offset) * ncols + c], text, bold=table.label_col and c == 0)
     document.add_paragraph()
 
 

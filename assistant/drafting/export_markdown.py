@@ -13,8 +13,10 @@ def _cell(text: str) -> str:
 
 
 def table_markdown(table: Table) -> str:
-    lines = ["| " + " | ".join(_cell(h) for h in table.header) + " |",
-             "| " + " | ".join("---" for _ in table.header) + " |"]
+    lines = [
+        "| " + " | ".join(_cell(h) for h in table.header) + " |",
+        "| " + " | ".join("---" for _ in table.header) + " |",
+    ]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in table.rows]
     return "\n".join(lines)
 
@@ -27,7 +29,9 @@ def to_markdown(doc: DraftDocument) -> str:
         elif isinstance(block, Para):
             parts.append(f"**{block.text}**" if block.bold else block.text)
         elif isinstance(block, Bullets):
-            parts.append("\n".join(f"{i}. {t}" if block.ordered else f"- {t}" for i, t in enumerate(block.items, 1)))
+            parts.append(
+                "\n".join(f"{i}. {t}" if block.ordered else f"- {t}" for i, t in enumerate(block.items, 1))
+            )
         elif isinstance(block, Table):
             parts.append(table_markdown(block))
     return "\n\n".join(parts) + "\n"

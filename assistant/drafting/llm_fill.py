@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.config import Settings
-from assistant.drafting.models import DraftDocument, ProcessCard, Procedure
+from assistant.drafting.models import DraftDocument, Procedure, ProcessCard
 from assistant.errors import LLMUnavailableError
 from assistant.llm import get_chat_model, structured
 
@@ -45,8 +45,9 @@ def context_text(chunks: list[Document]) -> str:
     return "\n\n".join(parts) or "（无）"
 
 
-def refine(doc: DraftDocument, company: str, chunks: list[Document], model: BaseChatModel,
-           settings: Settings) -> DraftDocument:
+def refine(
+    doc: DraftDocument, company: str, chunks: list[Document], model: BaseChatModel, settings: Settings
+) -> DraftDocument:
     """The draft with an LLM-improved body, or the same draft plus a notice saying why not."""
     schema = type(doc.body)
     messages = load_prompt(settings.prompts_dir).format_messages(

@@ -132,7 +132,7 @@ class AuditChecklist(BaseModel):
 
 # ---- 文件外壳 ------------------------------------------------------------------------------------------
 class DocControl(BaseModel):
-    """The document-control block every controlled document carries (7.5.2: identification, review, approval)."""
+    """The control block every controlled document carries (7.5.2: identification, review, approval)."""
 
     number: str = Field(title="编号")
     version: str = Field("A/0", title="版本")
@@ -146,7 +146,7 @@ class SourceRef(BaseModel):
     kind: SourceKind = Field(title="类别")
     ref: str = Field(title="出处")  # guide section path, clause number, appendix id or uploaded file
     title: str = Field("", title="说明")
-    retrieved: bool = Field(False, title="检索补充")
+    retrieved: bool = Field(False, title="知识库检索命中")  # the search for this draft returned it
 
 
 Body = ProcessCard | ProcessMap | Procedure | QualityPolicyAndObjectives | AuditChecklist

@@ -32,9 +32,12 @@ def resolve_org(profile: CompanyProfile, catalogue: Catalogue) -> Org:
 
     def found(role: str, seen: frozenset[str]) -> str | None:
         template = catalogue.roles[role]
-        for dept in profile.departments:
-            if any(k in dept for k in template.keywords):
-                return dept
+        # The role's keywords first, then the industry's own choice (an IT firm's 生产 is its 项目部).
+        preferred = overrides.get(role, "").removesuffix("部")
+        for words in (template.keywords, [preferred] if preferred else []):
+            for dept in profile.departments:
+                if any(k in dept for k in words):
+                    return dept
         for other in template.fallback:
             if other not in seen and (hit := found(other, seen | {other})):
                 return hit
@@ -48,7 +51,7 @@ def resolve_org(profile: CompanyProfile, catalogue: Catalogue) -> Org:
         elif template.post:
             names[role] = found(role, frozenset({role})) or default
         else:
-            # With a department list we only name departments that exist; what is left falls to the top manager.
+            # Name only departments that exist; what none of them covers falls to the top manager.
             names[role] = found(role, frozenset({role})) or catalogue.roles["最高管理者"].large
     return Org(names=names, small=small)
 

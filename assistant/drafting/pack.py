@@ -1,4 +1,4 @@
-"""The starter pack: every draft as .docx and .md with tidy Chinese file names, a 清单 and the profile, zipped."""
+"""The starter pack: every draft as .docx and .md with tidy Chinese names, a 清单 and the profile."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ PROFILE_NAME = "企业概况.yaml"
 
 
 def safe_name(text: str, limit: int = 60) -> str:
-    """A file name every OS and unzip tool accepts: no path characters, no control characters, no dots at ends."""
+    """A name every OS and unzip tool accepts: no path or control characters, no dots at the ends."""
     text = unicodedata.normalize("NFC", text)
     text = re.sub(r"[\\/:*?\"<>|\x00-\x1f\x7f]+", "-", text)
     text = re.sub(r"\s+", "", text).strip(".-")
@@ -43,23 +43,29 @@ def doc_stem(doc: DraftDocument, index: int) -> str:
 
 
 def readme(docs: list[DraftDocument], stems: list[str], profile: CompanyProfile, corpus_dir: Path) -> str:
-    rows = [[str(i), d.control.number, d.title, f"{WORD_DIR}/{s}.docx", f"{MD_DIR}/{s}.md"]
-            for i, (d, s) in enumerate(zip(docs, stems, strict=True), 1)]
+    rows = [
+        [str(i), d.control.number, d.title, f"{WORD_DIR}/{s}.docx", f"{MD_DIR}/{s}.md"]
+        for i, (d, s) in enumerate(zip(docs, stems, strict=True), 1)
+    ]
     listing = table_markdown(Table(["序号", "文件编号", "文件名称", "Word", "Markdown"], rows))
     notices = sorted({f"{d.title}：{n}" for d in docs for n in d.notices})
     template = (corpus_dir / README_TEMPLATE).read_text(encoding="utf-8")
     dates = {d.control.date for d in docs if d.control.date}
-    return fill(template, {
-        "公司": profile.name,
-        "日期": min(dates) if dates else "",
-        "概况": profile.summary(),
-        "清单": listing,
-        "提示": "\n".join(f"- {n}" for n in notices) or "- 无",
-    })
+    return fill(
+        template,
+        {
+            "公司": profile.name,
+            "日期": min(dates) if dates else "",
+            "概况": profile.summary(),
+            "清单": listing,
+            "提示": "\n".join(f"- {n}" for n in notices) or "- 无",
+        },
+    )
 
 
-def write_pack(docs: list[DraftDocument], profile: CompanyProfile, path_zip: str | Path,
-               corpus_dir: Path | None = None) -> Path:
+def write_pack(
+    docs: list[DraftDocument], profile: CompanyProfile, path_zip: str | Path, corpus_dir: Path | None = None
+) -> Path:
     """Write the ZIP and return its path; every name inside sits under one folder named after the company."""
     path = Path(path_zip)
     path.parent.mkdir(parents=True, exist_ok=True)

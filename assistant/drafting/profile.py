@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from assistant.errors import InputError
 
@@ -20,17 +28,43 @@ INDUSTRY_KEYWORDS: list[tuple[str, tuple[str, ...]]] = [
     ("信息技术", ("信息", "软件", "系统集成", "集成商", "IT", "互联网", "网络", "数据", "计算机", "智能化")),
     ("光电设备", ("光电", "光学", "激光", "LED", "光伏", "光纤", "显示", "照明")),
     ("化工", ("化工", "化学", "涂料", "油墨", "胶粘", "树脂", "塑料", "助剂", "试剂", "日化")),
-    ("金属加工", ("金属", "电镀", "表面处理", "机加工", "机械加工", "五金", "冲压", "铸造", "锻造", "钣金",
-              "焊接", "热处理", "紧固件", "模具")),
+    (
+        "金属加工",
+        (
+            "金属",
+            "电镀",
+            "表面处理",
+            "机加工",
+            "机械加工",
+            "五金",
+            "冲压",
+            "铸造",
+            "锻造",
+            "钣金",
+            "焊接",
+            "热处理",
+            "紧固件",
+            "模具",
+        ),
+    ),
     ("机械设备", ("机械", "设备", "装备", "机床", "泵", "阀", "电机", "自动化")),
 ]
 
 SPLIT_RE = re.compile(r"[,，、;；\n]+")
 
 FIELD_TITLES = {
-    "name": "企业名称", "industry": "行业", "industry_detail": "行业说明", "headcount": "员工人数",
-    "products": "主要产品/服务", "processes": "主要过程", "outsourced": "外包过程", "departments": "部门",
-    "existing_documents": "现有文件", "address": "地址", "scope": "体系范围", "certification_goal": "认证目标",
+    "name": "企业名称",
+    "industry": "行业",
+    "industry_detail": "行业说明",
+    "headcount": "员工人数",
+    "products": "主要产品/服务",
+    "processes": "主要过程",
+    "outsourced": "外包过程",
+    "departments": "部门",
+    "existing_documents": "现有文件",
+    "address": "地址",
+    "scope": "体系范围",
+    "certification_goal": "认证目标",
 }
 
 
@@ -72,16 +106,26 @@ class CompanyProfile(BaseModel):
     industry: Industry = Field(title="行业", validation_alias=_aliases("industry", "所属行业"))
     industry_detail: str | None = Field(None, title="行业说明", validation_alias=_aliases("industry_detail"))
     headcount: int = Field(title="员工人数", gt=0, le=100000, validation_alias=_aliases("headcount", "人数"))
-    products: list[str] = Field(title="主要产品/服务", min_length=1, validation_alias=_aliases("products", "产品"))
-    processes: list[str] = Field(default_factory=list, title="主要过程", validation_alias=_aliases("processes"))
-    outsourced: list[str] = Field(default_factory=list, title="外包过程", validation_alias=_aliases("outsourced", "外包"))
-    departments: list[str] = Field(default_factory=list, title="部门", validation_alias=_aliases("departments"))
+    products: list[str] = Field(
+        title="主要产品/服务", min_length=1, validation_alias=_aliases("products", "产品")
+    )
+    processes: list[str] = Field(
+        default_factory=list, title="主要过程", validation_alias=_aliases("processes")
+    )
+    outsourced: list[str] = Field(
+        default_factory=list, title="外包过程", validation_alias=_aliases("outsourced", "外包")
+    )
+    departments: list[str] = Field(
+        default_factory=list, title="部门", validation_alias=_aliases("departments")
+    )
     existing_documents: list[str] = Field(
         default_factory=list, title="现有文件", validation_alias=_aliases("existing_documents", "已有文件")
     )
     address: str | None = Field(None, title="地址", validation_alias=_aliases("address"))
     scope: str | None = Field(None, title="体系范围", validation_alias=_aliases("scope", "认证范围"))
-    certification_goal: str | None = Field(None, title="认证目标", validation_alias=_aliases("certification_goal"))
+    certification_goal: str | None = Field(
+        None, title="认证目标", validation_alias=_aliases("certification_goal")
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -98,7 +142,9 @@ class CompanyProfile(BaseModel):
                     data["industry_detail"] = detail
         return data
 
-    @field_validator("products", "processes", "outsourced", "departments", "existing_documents", mode="before")
+    @field_validator(
+        "products", "processes", "outsourced", "departments", "existing_documents", mode="before"
+    )
     @classmethod
     def _lists(cls, value: Any) -> list[str]:
         return split_list(value)
@@ -117,8 +163,10 @@ class CompanyProfile(BaseModel):
         return self.headcount < 20
 
     def summary(self) -> str:
-        parts = [f"{self.name}：{self.industry_detail or self.industry}，{self.headcount} 人",
-                 "产品/服务：" + "、".join(self.products)]
+        parts = [
+            f"{self.name}：{self.industry_detail or self.industry}，{self.headcount} 人",
+            "产品/服务：" + "、".join(self.products),
+        ]
         if self.processes:
             parts.append("主要过程：" + "、".join(self.processes))
         parts.append("外包：" + ("、".join(self.outsourced) if self.outsourced else "无"))
@@ -149,7 +197,9 @@ def explain(exc: ValidationError) -> str:
         key = str(err["loc"][0]) if err["loc"] else ""
         label = FIELD_TITLES.get(key, key)
         text = _ERROR_TEXT.get(err["type"]) or str(err.get("ctx", {}).get("error", "")) or "取值无效"
-        lines.append(f"“{label}”{text}" + (f"（当前值：{err['input']!r}）" if err["type"] != "missing" else ""))
+        lines.append(
+            f"“{label}”{text}" + (f"（当前值：{err['input']!r}）" if err["type"] != "missing" else "")
+        )
     return "企业概况有误：" + "；".join(lines) + "。"
 
 

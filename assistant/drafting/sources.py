@@ -19,8 +19,12 @@ CLAUSE_SOURCE = "iso9001/clauses.yaml"
 
 
 def guide_ref(section: str, retrieved: bool = False) -> SourceRef:
-    return SourceRef(kind="guide", ref=section, title="《小微企业应用 ISO 9001 提升质量管理的实施指南》",
-                     retrieved=retrieved)
+    return SourceRef(
+        kind="guide",
+        ref=section,
+        title="《小微企业应用 ISO 9001 提升质量管理的实施指南》",
+        retrieved=retrieved,
+    )
 
 
 def clause_ref(corpus_dir: Path, number: str, retrieved: bool = False) -> SourceRef:
@@ -31,12 +35,16 @@ def clause_ref(corpus_dir: Path, number: str, retrieved: bool = False) -> Source
 
 def appendix_ref(appendix: str, title: str) -> SourceRef:
     # The appendix is only a heading in the guide's table of contents: say so rather than pretend to quote it.
-    return SourceRef(kind="guide_toc", ref=f"{appendix} {title}",
-                     title="仅见于指南目录，正文未收录；本文件相关内容为本项目按通用做法拟定的模板")
+    return SourceRef(
+        kind="guide_toc",
+        ref=f"{appendix} {title}",
+        title="仅见于指南目录，正文未收录；本文件相关内容为本项目按通用做法拟定的模板",
+    )
 
 
-def template_sources(corpus_dir: Path, guide_sections: list[str], clauses: list[str],
-                     appendix: tuple[str, str] | None = None) -> list[SourceRef]:
+def template_sources(
+    corpus_dir: Path, guide_sections: list[str], clauses: list[str], appendix: tuple[str, str] | None = None
+) -> list[SourceRef]:
     refs = [guide_ref(s) for s in guide_sections]
     if appendix:
         refs.append(appendix_ref(*appendix))
@@ -59,7 +67,9 @@ def retrieved_sources(assistant: Assistant, query: str, k: int = 4) -> tuple[lis
             refs += [clause_ref(corpus_dir, n, retrieved=True) for n in numbers]
         elif source:
             # A document the company uploaded (its own procedures, say): worth naming as a source too.
-            refs.append(SourceRef(kind="upload", ref=source, title=section.split(SECTION_SEP)[-1], retrieved=True))
+            refs.append(
+                SourceRef(kind="upload", ref=source, title=section.split(SECTION_SEP)[-1], retrieved=True)
+            )
     return refs, docs
 
 
@@ -68,11 +78,18 @@ def clause_key(number: str) -> tuple[int, ...]:
 
 
 def merge_sources(*groups: list[SourceRef]) -> list[SourceRef]:
-    """Deduplicated; guide sections first (template ones before retrieved ones), then clauses in order."""
+    """Deduplicated; guide sections first (template ones before retrieved ones), then clauses in order.
+
+    A template source that the search also returned keeps its place and is marked `retrieved`.
+    """
     seen: dict[tuple[str, str], SourceRef] = {}
     for group in groups:
         for ref in group:
-            seen.setdefault((ref.kind, ref.ref), ref)
+            key = (ref.kind, ref.ref)
+            if key in seen:
+                seen[key] = seen[key].model_copy(update={"retrieved": seen[key].retrieved or ref.retrieved})
+            else:
+                seen[key] = ref
     order = {"guide": 0, "guide_toc": 1, "upload": 2, "clause": 3}
     refs = list(seen.values())
     return sorted(refs, key=lambda r: (order[r.kind], clause_key(r.ref) if r.kind == "clause" else ()))

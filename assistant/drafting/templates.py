@@ -10,8 +10,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from assistant.errors import QMSError
 from assistant.drafting.models import ProcessType
+from assistant.errors import QMSError
 
 TEMPLATES_DIR = Path("templates")
 
@@ -107,6 +107,7 @@ class ProcedureTemplate(BaseModel):
 
 class IndustryTemplate(BaseModel):
     appendix: str | None = None
+    appendix_covers_outsourcing: bool = False
     product_kind: str
     scope: str
     core: list[str]
@@ -161,7 +162,9 @@ class Catalogue(BaseModel):
         names = set(self.processes)
         for industry, t in self.industries.items():
             found += [f"{industry}: 未定义的过程 {n}" for n in [*t.core, *t.support] if n not in names]
-            found += [f"{industry}: 未定义的目标 {o}" for o in t.company_objectives if o not in self.objectives]
+            found += [
+                f"{industry}: 未定义的目标 {o}" for o in t.company_objectives if o not in self.objectives
+            ]
         found += [f"未定义的管理过程 {n}" for n in self.management if n not in names]
         for p in self.processes.values():
             found += [f"{p.name}: 未定义的目标 {o}" for o in p.objectives if o not in self.objectives]
@@ -186,7 +189,11 @@ def load_catalogue(corpus_dir: Path) -> Catalogue:
     processes = _read(base / "processes.yaml")["processes"]
     industries = _read(base / "industries.yaml")
     org = _read(base / "org.yaml")
-    coverage = _read(corpus_dir / "guide" / "coverage.yaml") if (corpus_dir / "guide" / "coverage.yaml").exists() else {}
+    coverage = (
+        _read(corpus_dir / "guide" / "coverage.yaml")
+        if (corpus_dir / "guide" / "coverage.yaml").exists()
+        else {}
+    )
     try:
         catalogue = Catalogue(
             processes={p["name"]: p for p in processes},
@@ -216,9 +223,14 @@ class _Keep(dict):
 
 def fill(text: str, ctx: dict[str, str]) -> str:
     try:
-        return text.format_map(_Keep(ctx))
+        text = text.format_map(_Keep(ctx))
     except (ValueError, IndexError, AttributeError):
         return text  # a stray brace in user text must not break drafting
+    # Two roles held by one department: "{技术}、{生产}" must not read "技术部、技术部".
+    for value in set(ctx.values()):
+        if len(value) >= 2:
+            text = text.replace(f"{value}、{value}", value)
+    return text
 
 
 def fill_all(items: list[str], ctx: dict[str, str]) -> list[str]:
@@ -246,7 +258,7 @@ def match_score(query: str, name: str, aliases: list[str]) -> int:
         return 3
     if q in aliases:
         return 2
-    # "表面处理（电镀）" contains the alias 电镀; "机加工车间" contains 机加工; "外包" is in "外包过程（电镀）".
+    # "表面处理（电镀）" holds the alias 电镀; "机加工车间" holds 机加工; "外包" is in "外包过程".
     if any(len(a) >= 2 and a in q for a in aliases) or (len(q) >= 2 and (q in n or n in q)):
         return 1
     return 0

@@ -77,7 +77,9 @@ def new_quiz(
     if not 0 <= pass_mark <= 100:
         raise InputError("合格分数线应在 0 到 100 之间。")
     bank = bank or default_bank(Path(load_settings().corpus_dir))
-    pool = bank.select(topic, role) + [q for q in extra if topic is None or topic in q.topics]
+    pool = bank.select(topic, role) + [
+        q for q in extra if (topic is None or topic in q.topics) and (role is None or role in q.roles)
+    ]
     if role and topic and len(pool) < n:
         # A topic outside a role's usual set: still give the full number of questions on that topic.
         pool += [q for q in bank.select(topic) if q not in pool]
@@ -90,7 +92,7 @@ def new_quiz(
     return Quiz(id=quiz_id, topic=topic, role=role, questions=questions, pass_mark=pass_mark)
 
 
-def _answer_for(quiz: Quiz, answers: Answers, index: int, question: Question):
+def _answer_for(answers: Answers, index: int, question: Question):
     if isinstance(answers, Mapping):
         return answers.get(question.id, answers.get(str(index + 1)))
     return answers[index] if index < len(answers) else None
@@ -108,7 +110,7 @@ def grade(quiz: Quiz, answers: Answers, *, settings: Settings | None = None) -> 
 
         model = get_chat_model(settings)
     graded = [
-        score_answer(q, _answer_for(quiz, answers, i, q), settings=settings, model=model)
+        score_answer(q, _answer_for(answers, i, q), settings=settings, model=model)
         for i, q in enumerate(quiz.questions)
     ]
     score = round(100 * sum(g.score for g in graded) / len(graded), 1) if graded else 0.0

@@ -76,7 +76,7 @@ def build_chat_tab(assistant: Assistant) -> None:
     history = gr.State([])
     with gr.Row():
         question = gr.Textbox(
-            placeholder="输入问题，按回车发送", show_label=False, scale=8, max_lines=6,
+            label="问题", placeholder="输入问题，按回车发送", show_label=False, scale=8, max_lines=6,
             elem_id="qms-question",
         )
         send = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="qms-send")

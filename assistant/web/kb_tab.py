@@ -69,7 +69,7 @@ def build_kb_tab(assistant: Assistant, demo: gr.Blocks) -> None:
         with gr.Column(scale=1):
             upload = gr.Button("导入知识库", variant="primary", elem_id="qms-kb-upload")
             rebuild = gr.Button("重建索引", elem_id="qms-kb-rebuild")
-    status = gr.Markdown(elem_id="qms-kb-status")
+    status = gr.Markdown(label="处理结果", elem_id="qms-kb-status")
     table = gr.Dataframe(
         headers=SOURCE_HEADERS, label="知识库中的文档", interactive=False, wrap=True, elem_id="qms-kb-table",
     )

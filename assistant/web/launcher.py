@@ -5,6 +5,7 @@ Standard library only, so callers need not import Gradio to start one.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import socket
@@ -23,6 +24,22 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def index_cache_dir(root: Path) -> Path:
+    """`root/index-<fingerprint of the indexing code>`; older siblings are removed.
+
+    The app re-embeds a source only when its content hash changes, so an index written by older ingest code
+    would be reused silently: keying the cache on that code keeps tests honest when the index format changes.
+    """
+    files = sorted((REPO_ROOT / "ingest").glob("*.py")) + [REPO_ROOT / "assistant" / "embeddings.py"]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in files if p.is_file())).hexdigest()[:16]
+    for old in Path(root).glob("index-*"):
+        if old.name != f"index-{digest}":
+            shutil.rmtree(old, ignore_errors=True)
+    path = Path(root) / f"index-{digest}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def save_index(index_dir: Path, cache: Path) -> None:
@@ -45,12 +62,13 @@ class AppProcess:
     @classmethod
     def start(
         cls, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None,
-        timeout: float = 180, index_cache: Path | None = None,
+        timeout: float = 180, index_cache: Path | None = None, isolated: bool = True,
     ) -> AppProcess:
         """Start the app with QMS_DATA_DIR=data_dir and wait until it answers HTTP (index built, UI up).
 
         `index_cache`: a folder to seed the index from and save it back to, so repeated test runs skip the
         first embedding; the app's own content-hash sync still re-embeds whatever changed in the corpus.
+        `isolated`: ignore the caller's QMS_* variables and qms.toml (defaults + `env` only), as tests need.
         """
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -58,7 +76,10 @@ class AppProcess:
             shutil.copytree(Path(index_cache) / "index", data_dir / "index", dirs_exist_ok=True)
         port = port or free_port()
         log_path = data_dir / "app-server.log"
-        child_env = {**os.environ, "QMS_DATA_DIR": str(data_dir), "GRADIO_ANALYTICS_ENABLED": "False",
+        inherited = {k: v for k, v in os.environ.items() if not (isolated and k.startswith("QMS_"))}
+        if isolated:
+            inherited["QMS_CONFIG"] = str(data_dir / "qms.toml")  # absent unless the caller writes one
+        child_env = {**inherited, "QMS_DATA_DIR": str(data_dir), "GRADIO_ANALYTICS_ENABLED": "False",
                      "PYTHONUNBUFFERED": "1", **(env or {})}
         with log_path.open("wb") as log:
             process = subprocess.Popen(

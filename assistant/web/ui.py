@@ -9,8 +9,10 @@ import gradio as gr
 from assistant.errors import QMSError
 from assistant.web.chat_tab import build_chat_tab
 from assistant.web.common import CSS, theme
+from assistant.web.drafting_tab import build_drafting_tab
 from assistant.web.kb_tab import build_kb_tab
 from assistant.web.settings_tab import build_settings_tab
+from assistant.web.training_tab import build_training_tab
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -25,6 +27,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("问答", id="chat"):
                 build_chat_tab(assistant)
+            with gr.Tab("文件起草", id="drafting"):
+                build_drafting_tab(assistant, demo)
+            with gr.Tab("培训测验", id="training"):
+                build_training_tab(assistant, demo)
             with gr.Tab("知识库", id="kb"):
                 build_kb_tab(assistant, demo)
             with gr.Tab("设置", id="settings"):

@@ -8,6 +8,7 @@ Models:
     stub-liar    the same plus one sentence no passage supports, marked [1]
     stub-broken  HTTP 500
     stub-slow    sleeps `slow_s` before answering (past a short client timeout)
+    stub-stall   streams its first piece, then stalls for `slow_s` (a local model that hangs mid-answer)
 
 Every request is recorded in `requests` (path, bearer key, parsed JSON body) for assertions.
 """
@@ -24,10 +25,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-MODELS = ("stub", "stub-liar", "stub-broken", "stub-slow")
+MODELS = ("stub", "stub-liar", "stub-broken", "stub-slow", "stub-stall")
 # Shares no character bigram with the guide's wording, so no passage can "support" it.
 LIE = "火星基地每周三派无人机送来免费咖啡豆"
-_HEADER = re.compile(r"^\[(\d+)\]（(.*)）$")  # "[1]（三、… > （七）… > 2. 内部审核）": greedy, sections nest （）
+# "[1]（三、… > （七）… > 2. 内部审核）": greedy, because sections nest （）.
+_HEADER = re.compile(r"^\[(\d+)\]（(.*)）$")
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 
 
@@ -60,7 +62,9 @@ def message_text(body: dict[str, Any], role: str | None = None) -> str:
 
 def passages(user_text: str) -> dict[int, str]:
     """The numbered passages "[n]（section）\\n text" inside the <资料> block of an answer prompt."""
-    block = user_text.split("<资料>", 1)[-1].split("</资料>", 1)[0]
+    # The block proper starts on its own line (the prompt's preamble mentions "<资料>…</资料>" inline).
+    match = re.search(r"^<资料>\n(.*?)^</资料>", user_text, re.DOTALL | re.MULTILINE)
+    block = match.group(1) if match else ""
     found: dict[int, list[str]] = {}
     current: list[str] | None = None
     for line in block.split("\n"):
@@ -73,11 +77,13 @@ def passages(user_text: str) -> dict[int, str]:
 
 
 def first_sentence(text: str, min_chars: int = 8) -> str:
-    """The first real sentence of a passage, without list dashes, table pipes or its end punctuation."""
-    for line in text.split("\n"):
-        line = line.strip().removeprefix("- ").removeprefix("* ")
-        if not line or line.startswith("|"):
-            continue
+    """The first real sentence of a passage, lightly trimmed: no list dash, "要点：" label or end punctuation.
+
+    Lines with a full stop come first, so a clause summary is quoted from its text, not its title line.
+    """
+    lines = [x.strip().removeprefix("- ").removeprefix("* ").removeprefix("要点：") for x in text.split("\n")]
+    lines = [x for x in lines if x and not x.startswith("|")]
+    for line in sorted(lines, key=lambda x: "。" not in x):
         for sentence in _SENTENCE.findall(line):
             sentence = sentence.strip().rstrip("。！？；")
             if len(sentence) >= min_chars:
@@ -229,7 +235,7 @@ def _handler_for(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
                 return
             model = str(body.get("model", ""))
             if model not in MODELS:
-                self._error(404, f"The model `{model}` does not exist.", "invalid_request_error", "model_not_found")
+                self._error(404, f"No model `{model}`.", "invalid_request_error", "model_not_found")
                 return
             if model == "stub-broken":
                 self._error(500, "The stub is broken on purpose.", "server_error")
@@ -247,7 +253,8 @@ def _handler_for(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
 
         def _completion(self, model: str, text: str) -> dict[str, Any]:
             return {
-                "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()), "model": model,
+                "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()),
+                "model": model,
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant", "content": text}}],
                 "usage": {"prompt_tokens": 1, "completion_tokens": len(text), "total_tokens": 1 + len(text)},
@@ -268,6 +275,8 @@ def _handler_for(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
 
             for i, piece in enumerate(pieces(text, stub.chunk_chars)):
                 event({"role": "assistant", "content": piece} if i == 0 else {"content": piece}, None)
+                if model == "stub-stall" and stub._stopping.wait(stub.slow_s):
+                    return
             event({}, "stop")
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()

@@ -1,0 +1,144 @@
+"""文件起草 tab: company profile form → chosen drafts → Markdown preview, .docx / .md downloads, ZIP pack."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from assistant.drafting.builder import Drafter
+from assistant.drafting.export_docx import write_docx
+from assistant.drafting.export_markdown import to_markdown, write_markdown
+from assistant.drafting.models import DraftDocument
+from assistant.drafting.pack import doc_stem, safe_name, write_pack
+from assistant.drafting.profile import CompanyProfile
+from assistant.errors import InputError
+from assistant.web import profile_form
+from assistant.web.common import download_dir, user_errors
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
+
+OBJECTIVES, MAP, CHECKLIST = "质量方针和质量目标", "过程清单和过程图", "内部审核检查表"
+CARDS = "过程识别卡（全部过程）"
+PROCEDURE_PREFIX = "程序文件："
+
+
+class DraftingHandlers:
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.profiles_dir = assistant.settings.profiles_dir
+
+    @cached_property
+    def drafter(self) -> Drafter:
+        return Drafter(self.assistant)
+
+    def choices(self) -> list[str]:
+        procedures = [PROCEDURE_PREFIX + kind for kind in self.drafter.available_procedures()]
+        return [OBJECTIVES, MAP, CARDS, *procedures, CHECKLIST]
+
+    def documents(self, profile: CompanyProfile, chosen: list[str] | None) -> list[DraftDocument]:
+        """The chosen drafts, in the order of the choices list."""
+        if not chosen:
+            raise InputError("请至少选择一份要起草的文件。")
+        d, docs = self.drafter, []
+        for choice in [c for c in self.choices() if c in chosen]:
+            if choice == OBJECTIVES:
+                docs.append(d.objectives(profile))
+            elif choice == MAP:
+                docs.append(d.process_map(profile))
+            elif choice == CARDS:
+                docs += [d.card(profile, p.code) for p in d.process_map(profile).body.processes]
+            elif choice == CHECKLIST:
+                docs.append(d.audit_checklist(profile))
+            else:
+                docs.append(d.procedure(profile, choice.removeprefix(PROCEDURE_PREFIX)))
+        return docs
+
+    def _split(self, values: tuple[Any, ...]) -> tuple[CompanyProfile, list[str]]:
+        *fields, chosen = values
+        return profile_form.profile_from_fields(*fields), chosen
+
+    @user_errors
+    def preview(self, *values: Any) -> str:
+        docs = self.documents(*self._split(values))
+        return "\n\n---\n\n".join(to_markdown(doc) for doc in docs)
+
+    @user_errors
+    def docx(self, *values: Any) -> list[str]:
+        folder = download_dir()
+        docs = self.documents(*self._split(values))
+        return [str(write_docx(doc, folder / f"{doc_stem(doc, i)}.docx")) for i, doc in enumerate(docs, 1)]
+
+    @user_errors
+    def markdown(self, *values: Any) -> list[str]:
+        folder = download_dir()
+        docs = self.documents(*self._split(values))
+        return [str(write_markdown(doc, folder / f"{doc_stem(doc, i)}.md")) for i, doc in enumerate(docs, 1)]
+
+    @user_errors
+    def pack(self, *fields: Any) -> list[str]:
+        profile = profile_form.profile_from_fields(*fields)
+        docs = self.drafter.pack(profile)
+        path = download_dir() / f"{safe_name(profile.name)}-质量管理体系文件包.zip"
+        return [str(write_pack(docs, profile, path, self.drafter.settings.corpus_dir))]
+
+    # ---- saved profiles ------------------------------------------------------------------------------
+    @user_errors
+    def save(self, *fields: Any) -> tuple[str, Any]:
+        profile, path = profile_form.save(self.profiles_dir, *fields)
+        return f"已保存企业概况：{path.name}", self._saved_update(path.name)
+
+    @user_errors
+    def load(self, name: str | None) -> list[Any]:
+        profile = profile_form.load_saved(self.profiles_dir, name)
+        return [*profile_form.fields_from_profile(profile), f"已载入企业概况：{name}"]
+
+    def on_page_load(self) -> list[Any]:
+        """Fill the saved-profiles list and reload the newest saved profile into the form."""
+        names = profile_form.saved_profiles(self.profiles_dir)
+        if not names:
+            return [gr.update(choices=[], value=None), *[gr.update()] * len(profile_form.FIELDS), ""]
+        try:
+            fields = profile_form.fields_from_profile(profile_form.load_saved(self.profiles_dir, names[0]))
+        except InputError as exc:
+            return [self._saved_update(None), *[gr.update()] * len(profile_form.FIELDS), str(exc)]
+        return [self._saved_update(names[0]), *fields, f"已载入最近保存的企业概况：{names[0]}"]
+
+    def _saved_update(self, value: str | None) -> Any:
+        return gr.update(choices=profile_form.saved_profiles(self.profiles_dir), value=value)
+
+
+def build_drafting_tab(assistant: Assistant, demo: gr.Blocks) -> None:
+    h = DraftingHandlers(assistant)
+    gr.Markdown(
+        "填写企业概况，选择要起草的文件，即可预览并下载 Word / Markdown 版本。"
+        "草稿依据实施指南的模板和条款要点生成，**请结合企业实际修改后再发布使用**。"
+    )
+    with gr.Accordion("企业概况", open=True):
+        with gr.Row():
+            saved = gr.Dropdown(label="已保存的企业概况", choices=[], scale=3, elem_id="qms-profile-saved")
+            load = gr.Button("载入", scale=1, min_width=80)
+            save = gr.Button("保存概况", variant="primary", scale=1, min_width=80, elem_id="qms-profile-save")
+        fields = profile_form.build_fields()
+        status = gr.Markdown(label="概况状态", elem_id="qms-profile-status")
+    chosen = gr.CheckboxGroup(h.choices(), value=[OBJECTIVES, MAP], label="选择要起草的文件",
+                              elem_id="qms-draft-choices")
+    with gr.Row():
+        preview_btn = gr.Button("生成预览", variant="primary", elem_id="qms-draft-preview")
+        docx_btn = gr.Button("下载 Word（.docx）", elem_id="qms-draft-docx")
+        md_btn = gr.Button("下载 Markdown（.md）", elem_id="qms-draft-md")
+        pack_btn = gr.Button("下载全套起步文件包（ZIP）", elem_id="qms-draft-pack")
+    files = gr.File(label="下载", file_count="multiple", interactive=False, elem_id="qms-draft-files")
+    preview = gr.Markdown(label="预览", elem_id="qms-draft-preview-md", container=True)
+
+    doc_inputs = [*fields, chosen]
+    named = profile_form.form_signature
+    save.click(named(h.save), fields, [status, saved], api_name="profile_save")
+    load.click(h.load, saved, [*fields, status], api_name="profile_load")
+    preview_btn.click(named(h.preview, "documents"), doc_inputs, preview, api_name="draft_preview")
+    docx_btn.click(named(h.docx, "documents"), doc_inputs, files, api_name="draft_docx")
+    md_btn.click(named(h.markdown, "documents"), doc_inputs, files, api_name="draft_md")
+    pack_btn.click(named(h.pack), fields, files, api_name="draft_pack")
+    demo.load(h.on_page_load, None, [saved, *fields, status], api_visibility="private")

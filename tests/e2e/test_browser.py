@@ -1,0 +1,110 @@
+"""The real app in headless Chromium (Debian's /usr/bin/chromium via Playwright): ask, see a cited answer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from assistant.web.launcher import AppProcess, index_cache_dir, save_index
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+class RunningApp(NamedTuple):
+    url: str
+    data_dir: Path
+
+
+# Same fixture as tests/test_app.py: whichever module runs first starts the app, the other reuses it.
+@pytest.fixture(scope="session")
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    if shared := os.environ.get("QMS_TEST_APP"):
+        url, data_dir = shared.split("|", 1)
+        yield RunningApp(url, Path(data_dir))
+        return
+    pytest_cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    cache = index_cache_dir(pytest_cache.mkdir("qms-app-index")) if pytest_cache else None
+    if cache is None:
+        cache = tmp_path_factory.mktemp("qms-app-index")
+    if not (cache / "index" / "CURRENT.json").is_file():
+        try:
+            save_index(request.getfixturevalue("built_assistant").settings.index_dir, cache)
+        except pytest.FixtureLookupError:
+            pass
+    data_dir = tmp_path_factory.mktemp("qms-app-data")
+    with AppProcess.start(data_dir, timeout=240, index_cache=cache) as process:
+        os.environ["QMS_TEST_APP"] = f"{process.url}|{data_dir}"
+        yield RunningApp(process.url, data_dir)
+        os.environ.pop("QMS_TEST_APP", None)
+
+
+@pytest.fixture(scope="module")
+def sync_api():
+    """Checked before the app starts, so a machine without a browser skips fast."""
+    if not CHROMIUM.exists():
+        pytest.skip("没有 /usr/bin/chromium：请先 apt-get install -y chromium（浏览器端到端测试需要它）")
+    return pytest.importorskip("playwright.sync_api", reason="需要 playwright：pip install playwright")
+
+
+@pytest.fixture(scope="module")
+def page(sync_api, app: RunningApp) -> Iterator[object]:
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(app.url)
+        yield page
+        browser.close()
+
+
+def test_all_tabs_are_there_in_chinese(page) -> None:
+    for name in ["问答", "文件起草", "培训测验", "知识库", "设置"]:
+        page.get_by_role("tab", name=name).wait_for(state="visible")  # raises if it never shows
+
+
+def test_ask_in_chat_shows_answer_with_expandable_source(page) -> None:
+    box = page.locator("#qms-question textarea")
+    box.fill("内审怎么做？")
+    box.press("Enter")
+    chat = page.locator("#qms-chat")
+    summary = chat.locator("details summary").first
+    summary.wait_for(state="visible", timeout=90_000)
+    assert "[1]" in summary.inner_text()
+    assert "内部审核" in chat.inner_text()
+    passage = chat.locator("details").first
+    assert passage.get_attribute("open") is None  # collapsed until clicked
+    summary.click()
+    assert passage.get_attribute("open") is not None
+    assert "章节" in passage.inner_text()
+
+    page.locator("#qms-new-chat").click()
+    page.wait_for_function("!document.querySelector('#qms-chat details')")
+
+
+def test_take_a_quiz_in_the_page_and_see_the_score(page) -> None:
+    page.get_by_role("tab", name="培训测验").click()
+    page.locator("#qms-quiz-name textarea, #qms-quiz-name input").first.fill("赵六")
+    page.locator("#qms-quiz-n input[type=number]").fill("3")
+    page.locator("#qms-quiz-n input[type=number]").press("Enter")
+    page.locator("#qms-quiz-start").click()
+    page.locator("#qms-quiz-submit").wait_for(state="visible")
+    for n in range(1, 4):  # answer each objective question with its first option
+        first = page.locator(f"#qms-quiz-a{n} input[type=radio], #qms-quiz-a{n} input[type=checkbox]").first
+        if first.count():
+            first.check()
+    page.locator("#qms-quiz-submit").click()
+    result = page.locator("#qms-quiz-result")
+    result.get_by_text("赵六 的成绩").wait_for(state="visible")
+    assert "分" in result.inner_text() and "正确答案" in result.inner_text()
+    page.locator("#qms-quiz-submit").wait_for(state="detached")  # the quiz closes: one quiz, one record

@@ -130,7 +130,8 @@ def build_drafting_tab(assistant: Assistant, demo: gr.Blocks) -> None:
         docx_btn = gr.Button("下载 Word（.docx）", elem_id="qms-draft-docx")
         md_btn = gr.Button("下载 Markdown（.md）", elem_id="qms-draft-md")
         pack_btn = gr.Button("下载全套起步文件包（ZIP）", elem_id="qms-draft-pack")
-    files = gr.File(label="下载", file_count="multiple", interactive=False, elem_id="qms-draft-files")
+    files = gr.File(label="下载", file_count="multiple", interactive=False, height=120,
+                    elem_id="qms-draft-files")
     preview = gr.Markdown(label="预览", elem_id="qms-draft-preview-md", container=True)
 
     doc_inputs = [*fields, chosen]

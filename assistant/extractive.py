@@ -44,6 +44,9 @@ def units_of(doc: Document, chunk: int) -> list[Unit]:
         line = line.strip().replace("**", "")
         if not line or _TABLE_ROW.match(line) and set(line) <= set("|-: "):
             continue
+        if INJECTION.search(line):
+            # The whole paragraph goes: a payload may sit in the sentence after the "ignore…" one.
+            continue
         if line.startswith(("- ", "* ")) and len(line) <= _LONG_ITEM:
             units.append(Unit(line[2:].strip(), chunk, len(units), True))
         elif line.startswith(("- ", "* ")):

@@ -28,8 +28,10 @@ class Assistant:
         self.embeddings = get_embeddings(settings)
         self.store = IndexStore(settings, self.embeddings, embedding_model_id(settings))
         self.ingestor = Ingestor(self.store, settings)
-        # Ingest swaps the index generation; readers pick up the new one under this lock.
+        # Readers take `_lock` only to pick up the current retriever; writers serialise on `_write_lock` and
+        # build the next generation without blocking questions, then swap the retriever in.
         self._lock = threading.RLock()
+        self._write_lock = threading.Lock()
         self.ingestor.sync_corpus(progress=progress)
         self._retriever = self._open_retriever()
         self._answerer = None
@@ -80,23 +82,28 @@ class Assistant:
 
     # ---- knowledge base ------------------------------------------------------------------------------
     def ingest_files(self, paths: list[Path], *, progress: bool = True) -> IngestReport:
-        with self._lock:
+        with self._write_lock:
             report = self.ingestor.add_files([Path(p) for p in paths], progress=progress)
             if report.changed:
-                self._retriever = self._open_retriever()
+                self._swap_retriever()
             return report
 
     def remove_source(self, source: str) -> IngestReport:
-        with self._lock:
+        with self._write_lock:
             report = self.ingestor.remove(source)
-            self._retriever = self._open_retriever()
+            self._swap_retriever()
             return report
 
     def rebuild(self, *, progress: bool = True) -> IngestReport:
-        with self._lock:
+        with self._write_lock:
             report = self.ingestor.rebuild(progress=progress)
-            self._retriever = self._open_retriever()
+            self._swap_retriever()
             return report
+
+    def _swap_retriever(self) -> None:
+        retriever = self._open_retriever()
+        with self._lock:
+            self._retriever = retriever
 
     def list_sources(self) -> list[dict[str, object]]:
         return sources_table(self.store.current())

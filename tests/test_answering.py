@@ -104,7 +104,7 @@ def test_pass_rate_formula_is_quoted(kb: Assistant) -> None:
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("ISO 14001 环境管理体系怎么建？", "环境管理体系"),
+        ("ISO 14001 环境管理体系怎么建？", "管理体系"),
         ("ISO 9001 认证费用大概多少钱？", "费用"),
         ("化工企业的配方怎么管理？", "附录"),
         ("今天天气怎么样？", "无关"),

@@ -71,7 +71,6 @@ def _settings(data_dir: Path):
 
 
 def phase_corpus(data_dir: Path, trace: bool) -> dict[str, object]:
-    import assistant  # noqa: F401 - package first: ingest.* and assistant.* import each other
     from assistant.embeddings import get_embeddings
     from assistant.eval import load_questions
     from assistant.service import Assistant
@@ -133,7 +132,6 @@ def phase_corpus(data_dir: Path, trace: bool) -> dict[str, object]:
 def phase_pdf(data_dir: Path, trace: bool) -> dict[str, object]:
     from support.pdfs import NO_CJK_FONT, find_cjk_font, make_long_pdf
 
-    import assistant  # noqa: F401
     from assistant.service import Assistant
     from ingest.chunking import chunk_markdown
     from ingest.loaders import load_file

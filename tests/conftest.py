@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-import assistant  # noqa: F401 - import the package before `ingest.*` (they import each other)
 from assistant.config import Settings
 from assistant.embeddings import get_embeddings
 from assistant.service import Assistant
@@ -51,7 +50,8 @@ def embedding_memo() -> Iterator[dict[str, list[float]]]:
     Each distinct text is still embedded by the real model once; a second index of the same corpus (the Chroma
     server test) then costs seconds instead of a minute on a two-core machine.
     """
-    embedder = get_embeddings(_settings(Path("unused")))
+    # The process-wide model itself (no per-data-dir disk cache around it): every Assistant shares it.
+    embedder = get_embeddings(_settings(Path("unused"), embedding_cache=""))
     real: Callable[[list[str]], list[list[float]]] = embedder.embed_documents
     memo: dict[str, list[float]] = {}
 

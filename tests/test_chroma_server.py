@@ -89,7 +89,8 @@ def test_index_on_chroma_server(
     server = chromadb.HttpClient(host="127.0.0.1", port=port)
     names = {c if isinstance(c, str) else c.name for c in server.list_collections()}
     assert names == {state.collection}
-    assert server.get_collection(state.collection).count() == len(state.chunks)
+    vectors = server.get_collection(state.collection).get(include=["metadatas"])["metadatas"]
+    assert {m["chunk_id"] for m in vectors} == set(state.ids)  # per-sentence vectors, each naming its chunk
 
     docs = a.retrieve("管理评审谁来主持？", k=5)
     assert any("3. 管理评审" in d.metadata["section"] for d in docs[:3])
@@ -111,7 +112,9 @@ def test_index_on_chroma_server(
     # The swap dropped the previous generation's collection on the server.
     names = {c if isinstance(c, str) else c.name for c in server.list_collections()}
     assert names == {live.collection}
-    assert server.get_collection(live.collection).count() == len(state.chunks) + report.chunks
+    vectors = server.get_collection(live.collection).get(include=["metadatas"])["metadatas"]
+    assert {m["chunk_id"] for m in vectors} == set(live.ids)
+    assert len(live.ids) == len(state.ids) + report.chunks
 
     a.remove_source("uploads/计量器具管理办法.md")
     assert all("游标卡尺" not in d.page_content for d in a.retrieve("游标卡尺多久校准一次？", k=5))

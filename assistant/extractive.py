@@ -57,8 +57,14 @@ def units_of(doc: Document, chunk: int) -> list[Unit]:
         elif _TABLE_ROW.match(line):
             cells = [c.strip() for c in line.strip("|").split("|") if c.strip()]
             if cells and cells[0] not in {"栏目"}:
-                units.append(Unit("：".join(cells[:1]) + ("：" + "；".join(cells[1:]) if len(cells) > 1 else ""),
-                                  chunk, len(units), True))
+                units.append(
+                    Unit(
+                        "：".join(cells[:1]) + ("：" + "；".join(cells[1:]) if len(cells) > 1 else ""),
+                        chunk,
+                        len(units),
+                        True,
+                    )
+                )
         else:
             for sentence in _SENT.split(line):
                 if sentence.strip():

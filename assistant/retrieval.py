@@ -59,7 +59,9 @@ class HybridRetriever(BaseRetriever):
         docs, _ = self.search(query, k=self.k)
         return docs
 
-    def search(self, query: str, k: int | None = None, mode: Mode | None = None) -> tuple[list[Document], SearchSignals]:
+    def search(
+        self, query: str, k: int | None = None, mode: Mode | None = None
+    ) -> tuple[list[Document], SearchSignals]:
         """Best-first documents for a question, plus the match signals used to judge coverage."""
         k = k or self.k
         mode = mode or self.mode
@@ -77,7 +79,9 @@ class HybridRetriever(BaseRetriever):
             vector = self.embeddings.embed_query(query)
             # Vectors are per sentence; a chunk scores as its best sentence.
             hits = self.collection.query(
-                query_embeddings=[vector], n_results=min(pool * 4, self._n_vectors), include=["distances", "metadatas"]
+                query_embeddings=[vector],
+                n_results=min(pool * 4, self._n_vectors),
+                include=["distances", "metadatas"],
             )
             for meta, dist in zip(hits["metadatas"][0], hits["distances"][0], strict=True):
                 pos = self._id_pos.get(str(meta.get("chunk_id")))
@@ -132,7 +136,8 @@ class HybridRetriever(BaseRetriever):
             best_bm25=float(bm25_scores.max()) if n else 0.0,
             named_clauses=named,
             best_user_dense=max(
-                (s for i, s in dense_sims.items() if self.state.chunks[i].metadata.get("kind") == "user"), default=0.0
+                (s for i, s in dense_sims.items() if self.state.chunks[i].metadata.get("kind") == "user"),
+                default=0.0,
             ),
         )
         return docs, signals

@@ -37,7 +37,9 @@ def covered_topics(corpus_dir: Path) -> list[str]:
 def decide(question: str, signals: SearchSignals, settings: Settings, has_user_docs: bool = False) -> ScopeDecision:
     for pattern, topic, reason in _topics(settings.corpus_dir):
         # A company's own uploaded documents may well cover e.g. its 电镀 outsourcing: then let the match decide.
-        if pattern.search(question) and not (has_user_docs and signals.best_user_dense >= settings.coverage_min_similarity):
+        if pattern.search(question) and not (
+            has_user_docs and signals.best_user_dense >= settings.coverage_min_similarity
+        ):
             return ScopeDecision(False, reason, topic)
     if signals.named_clauses:
         return ScopeDecision(True)

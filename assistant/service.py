@@ -37,7 +37,9 @@ class Assistant:
         self._answerer = None
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, *, progress: bool = True, **overrides: object) -> Assistant:
+    def from_settings(
+        cls, settings: Settings | None = None, *, progress: bool = True, **overrides: object
+    ) -> Assistant:
         """Build or open the committed corpus's index under the configured data dir, offline."""
         return cls(settings or load_settings(**overrides), progress=progress)
 
@@ -45,7 +47,10 @@ class Assistant:
         state = self.store.current()
         assert state is not None, "sync_corpus always leaves a generation"
         return HybridRetriever(
-            store=self.store, state=state, embeddings=self.embeddings, settings=self.settings,
+            store=self.store,
+            state=state,
+            embeddings=self.embeddings,
+            settings=self.settings,
             k=self.settings.retrieve_k,
         )
 

@@ -83,7 +83,9 @@ def chroma_client(settings: Settings):
                 settings=chroma_settings,
             )
         except Exception as exc:
-            raise QMSError(f"无法连接 Chroma 服务器 {settings.chroma_url}：{exc}。请确认 `chroma run` 已启动。") from exc
+            raise QMSError(
+                f"无法连接 Chroma 服务器 {settings.chroma_url}：{exc}。请确认 `chroma run` 已启动。"
+            ) from exc
     path = settings.index_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
@@ -114,8 +116,7 @@ class IndexStore:
                 ids.append(row["id"])
                 chunks.append(Document(id=row["id"], page_content=row["text"], metadata=row["metadata"]))
         manifest = {
-            k: SourceEntry(**v)
-            for k, v in json.loads((gen_dir / "manifest.json").read_text(encoding="utf-8")).items()
+            k: SourceEntry(**v) for k, v in json.loads((gen_dir / "manifest.json").read_text(encoding="utf-8")).items()
         }
         return IndexState(info["generation"], info["collection"], info["embedding_model"], chunks, ids, manifest)
 
@@ -172,10 +173,13 @@ class IndexStore:
         all_ids, all_docs = keep_ids + new_ids, keep_docs + new_docs
         with open(gen_dir / "chunks.jsonl", "w", encoding="utf-8") as fh:
             for cid, doc in zip(all_ids, all_docs, strict=True):
-                fh.write(json.dumps({"id": cid, "text": doc.page_content, "metadata": doc.metadata}, ensure_ascii=False))
+                fh.write(
+                    json.dumps({"id": cid, "text": doc.page_content, "metadata": doc.metadata}, ensure_ascii=False)
+                )
                 fh.write("\n")
         (gen_dir / "manifest.json").write_text(
-            json.dumps({k: v.__dict__ for k, v in manifest.items()}, ensure_ascii=False, indent=1), encoding="utf-8"
+            json.dumps({k: v.__dict__ for k, v in manifest.items()}, ensure_ascii=False, indent=1),
+            encoding="utf-8",
         )
         retriever = bm25s.BM25()
         # An empty corpus still needs a loadable BM25 model: index one placeholder token.
@@ -222,13 +226,20 @@ class IndexStore:
             part = chunk_ids[start : start + batch]
             got = src.get(where={"chunk_id": {"$in": part}}, include=["embeddings", "documents", "metadatas"])
             if got["ids"]:
-                dst.add(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
-                        metadatas=got["metadatas"])
+                dst.add(
+                    ids=got["ids"],
+                    embeddings=got["embeddings"],
+                    documents=got["documents"],
+                    metadatas=got["metadatas"],
+                )
 
     def _embed_into(self, collection, ids: list[str], docs: list[Document], progress: bool, batch: int = 64) -> None:
         """Embed every sentence of the new chunks; vector ids are `<chunk id>#<n>`, metadata names the chunk."""
-        rows = [(f"{cid}#{j}", text, cid) for cid, doc in zip(ids, docs, strict=True)
-                for j, text in enumerate(vector_texts(doc))]
+        rows = [
+            (f"{cid}#{j}", text, cid)
+            for cid, doc in zip(ids, docs, strict=True)
+            for j, text in enumerate(vector_texts(doc))
+        ]
         bar = tqdm(total=len(rows), desc="嵌入向量", unit="句", disable=not progress or not rows)
         for start in range(0, len(rows), batch):
             part = rows[start : start + batch]
@@ -248,25 +259,42 @@ def corpus_sources(settings: Settings) -> dict[str, tuple[SourceEntry, callable]
     """The committed knowledge base: the cleaned guide and the clause summaries."""
     corpus = settings.corpus_dir
     params = f"{settings.chunk_max_chars}/{settings.chunk_min_chars}"
-    clause_bytes = (corpus / "iso9001" / "clauses.yaml").read_bytes() if (corpus / "iso9001" / "clauses.yaml").exists() else b""
+    clause_bytes = (
+        (corpus / "iso9001" / "clauses.yaml").read_bytes() if (corpus / "iso9001" / "clauses.yaml").exists() else b""
+    )
     guide_path = corpus / "guide" / "guide.md"
     out = {}
     if guide_path.exists():
         guide = guide_path.read_bytes()
         # Guide chunks carry clause numbers from the clause file, so they depend on it too.
-        entry = SourceEntry(CORPUS_GUIDE, content_hash(guide, clause_bytes.hex()[:64], params), "guide",
-                            "小微企业应用 ISO 9001 提升质量管理的实施指南", [], time.time())
+        entry = SourceEntry(
+            CORPUS_GUIDE,
+            content_hash(guide, clause_bytes.hex()[:64], params),
+            "guide",
+            "小微企业应用 ISO 9001 提升质量管理的实施指南",
+            [],
+            time.time(),
+        )
 
         def guide_docs() -> list[Document]:
             return chunk_markdown(
-                guide.decode("utf-8"), source=CORPUS_GUIDE, max_chars=settings.chunk_max_chars,
-                min_chars=settings.chunk_min_chars, clauses_for=guide_clause_mapper(corpus),
+                guide.decode("utf-8"),
+                source=CORPUS_GUIDE,
+                max_chars=settings.chunk_max_chars,
+                min_chars=settings.chunk_min_chars,
+                clauses_for=guide_clause_mapper(corpus),
                 extra_metadata={"kind": "guide"},
             )
 
         out[CORPUS_GUIDE] = (entry, guide_docs)
     if clause_bytes:
-        entry = SourceEntry(CORPUS_CLAUSES, content_hash(clause_bytes), "clause", "ISO 9001:2015 条款要点（自撰概述）",
-                            [], time.time())
+        entry = SourceEntry(
+            CORPUS_CLAUSES,
+            content_hash(clause_bytes),
+            "clause",
+            "ISO 9001:2015 条款要点（自撰概述）",
+            [],
+            time.time(),
+        )
         out[CORPUS_CLAUSES] = (entry, lambda: clause_documents(corpus, CORPUS_CLAUSES))
     return out

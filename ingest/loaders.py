@@ -39,9 +39,7 @@ def sniff_format(path: Path) -> str:
     if suffix == ".txt":
         return "txt"
     if suffix in {".pdf", ".docx"}:
-        raise DocumentLoadError(
-            f"文件“{path.name}”的扩展名是 {suffix}，但内容不是有效的 {suffix[1:].upper()} 文件。"
-        )
+        raise DocumentLoadError(f"文件“{path.name}”的扩展名是 {suffix}，但内容不是有效的 {suffix[1:].upper()} 文件。")
     raise DocumentLoadError(
         f"不支持的文件类型“{path.suffix or '无扩展名'}”：请上传 PDF、Word（.docx）、Markdown 或 TXT 文件。"
     )
@@ -120,9 +118,7 @@ def _load_pdf(path: Path) -> LoadedText:
     except DocumentLoadError:
         raise
     except (PdfReadError, OSError, ValueError, KeyError, TypeError) as exc:
-        raise DocumentLoadError(
-            f"PDF“{path.name}”已损坏或格式不正确，无法读取（{type(exc).__name__}）。"
-        ) from exc
+        raise DocumentLoadError(f"PDF“{path.name}”已损坏或格式不正确，无法读取（{type(exc).__name__}）。") from exc
     if not parts:
         raise DocumentLoadError(
             f"PDF“{path.name}”没有可提取的文字（可能是扫描件或图片型 PDF）。请先进行 OCR 文字识别后再上传。"
@@ -144,8 +140,7 @@ def _load_docx(path: Path) -> LoadedText:
         document = docx.Document(str(path))
     except Exception as exc:
         raise DocumentLoadError(
-            f"Word 文件“{path.name}”无法打开（可能已损坏、加密，或是旧版 .doc 格式）。"
-            "请另存为 .docx 后再上传。"
+            f"Word 文件“{path.name}”无法打开（可能已损坏、加密，或是旧版 .doc 格式）。请另存为 .docx 后再上传。"
         ) from exc
     lines: list[str] = []
     body = document.element.body

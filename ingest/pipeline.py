@@ -12,7 +12,7 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from assistant.config import Settings
-from assistant.errors import DocumentLoadError, InputError
+from assistant.errors import DocumentLoadError, InputError, QMSError
 from ingest.chunking import chunk_markdown
 from ingest.index import IndexState, IndexStore, SourceEntry, content_hash, corpus_sources
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
@@ -78,13 +78,14 @@ class Ingestor:
             report.chunks += len(docs)
         removals = {s for s, e in manifest.items() if e.kind in {"guide", "clause"} and s not in wanted}
         report.removed += sorted(removals)
-        if state is None and not upserts:
-            upserts = {}
         if upserts or removals or state is None:
             # Re-adding user files is needed only when the embedding model changed (state is None then).
             if state is None:
                 upserts.update(self._reload_user_files())
-            self.store.apply(upserts, removals, progress=progress)
+            self._apply(upserts, removals, progress)
+        else:
+            # Opening an unchanged index is also the moment to drop what an interrupted run left behind.
+            self.store.collect_garbage()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -107,11 +108,14 @@ class Ingestor:
         state = self.store.current()
         manifest = state.manifest if state else {}
         upserts: dict[str, tuple[SourceEntry, list[Document]]] = {}
+        copies: list[tuple[Path, Path]] = []
         for path in paths:
             try:
                 name = safe_filename(path.name)
                 if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-                    raise InputError(f"不支持的文件类型“{Path(name).suffix or '无'}”：请上传 PDF、DOCX、MD 或 TXT 文件。")
+                    raise InputError(
+                        f"不支持的文件类型“{Path(name).suffix or '无'}”：请上传 PDF、DOCX、MD 或 TXT 文件。"
+                    )
                 data = path.read_bytes()
                 if len(data) > self.settings.app_max_upload_mb * 1024 * 1024:
                     raise InputError(f"文件超过 {self.settings.app_max_upload_mb} MB 上限，请拆分后再上传。")
@@ -123,26 +127,49 @@ class Ingestor:
                     continue
                 docs, loaded = self._user_docs(path, source)
                 stored = self.settings.uploads_dir / name
-                stored.parent.mkdir(parents=True, exist_ok=True)
-                if path.resolve() != stored.resolve():
-                    shutil.copyfile(path, stored)
-                entry = SourceEntry(source, digest, "user", loaded.title, [], time.time(),
-                                    file=str(stored.relative_to(self.settings.data_dir)), warnings=loaded.warnings)
+                copies.append((path, stored))
+                entry = SourceEntry(
+                    source,
+                    digest,
+                    "user",
+                    loaded.title,
+                    [],
+                    time.time(),
+                    file=str(stored.relative_to(self.settings.data_dir)),
+                    warnings=loaded.warnings,
+                )
                 upserts[source] = (entry, docs)
                 (report.updated if old else report.added).append(source)
                 report.chunks += len(docs)
             except (DocumentLoadError, InputError, OSError) as exc:
                 report.failed[path.name] = str(exc)
         if upserts:
-            self.store.apply(upserts, progress=progress)
+            self._apply(upserts, set(), progress)
+            # Keep the stored copy in step with the index: only files whose chunks are now live are copied.
+            for path, stored in copies:
+                stored.parent.mkdir(parents=True, exist_ok=True)
+                if path.resolve() != stored.resolve():
+                    shutil.copyfile(path, stored)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _apply(self, upserts: dict, removals: set[str], progress: bool) -> None:
+        """Build and swap in the next generation; a failure leaves the current index as it was."""
+        try:
+            self.store.apply(upserts, removals, progress=progress)
+        except QMSError:
+            raise
+        except Exception as exc:
+            raise QMSError(f"建立索引时出错（{type(exc).__name__}：{exc}）。原有知识库未受影响，可稍后重试。") from exc
 
     def _user_docs(self, path: Path, source: str):
         loaded = load_file(path)
         docs = chunk_markdown(
-            loaded.markdown, source=source, max_chars=self.settings.chunk_max_chars,
-            min_chars=self.settings.chunk_min_chars, extra_metadata={"kind": "user"},
+            loaded.markdown,
+            source=source,
+            max_chars=self.settings.chunk_max_chars,
+            min_chars=self.settings.chunk_min_chars,
+            extra_metadata={"kind": "user"},
         )
         if not docs:
             raise DocumentLoadError(f"文件“{path.name}”中没有可索引的文字。")
@@ -156,7 +183,7 @@ class Ingestor:
         entry = state.manifest[source]
         if entry.kind != "user":
             raise InputError("内置知识库（指南、条款要点）不能删除，只能删除用户上传的文档。")
-        self.store.apply({}, {source})
+        self._apply({}, {source}, False)
         if entry.file:
             (self.settings.data_dir / entry.file).unlink(missing_ok=True)
         report.removed.append(source)
@@ -174,7 +201,7 @@ class Ingestor:
                 if entry.kind == "user" and entry.file and (self.settings.data_dir / entry.file).exists():
                     upserts[source] = (entry, self._user_docs(self.settings.data_dir / entry.file, source)[0])
         removals = set(state.manifest) - set(upserts) if state else set()
-        self.store.apply(upserts, removals, progress=progress)
+        self._apply(upserts, removals, progress)
         report = IngestReport(updated=sorted(upserts), removed=sorted(removals))
         report.chunks = sum(len(d) for _, d in upserts.values())
         report.seconds = time.perf_counter() - started
@@ -187,9 +214,14 @@ def sources_table(state: IndexState | None) -> list[dict[str, object]]:
         return []
     rows = []
     for source, entry in sorted(state.manifest.items()):
-        rows.append({
-            "source": source, "title": entry.title, "kind": entry.kind, "chunks": len(entry.chunk_ids),
-            "added_at": time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.added_at)),
-            "warnings": "；".join(entry.warnings),
-        })
+        rows.append(
+            {
+                "source": source,
+                "title": entry.title,
+                "kind": entry.kind,
+                "chunks": len(entry.chunk_ids),
+                "added_at": time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.added_at)),
+                "warnings": "；".join(entry.warnings),
+            }
+        )
     return rows

@@ -191,9 +191,7 @@ def run_child(phase: str, data_dir: Path, trace: bool) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--phase", choices=sorted(PHASES))
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--out-dir", type=Path, help="keep the data dir here (default: a deleted tmp dir)")
@@ -209,22 +207,30 @@ def main() -> None:
         base = args.out_dir or Path(tmp)
         data_dir = base / "data"
         data_dir.mkdir(parents=True, exist_ok=False)
-        print(f"质量助手 benchmark · Python {platform.python_version()} · {os.cpu_count()} CPU · "
-              f"load avg {os.getloadavg()[0]:.1f}")
+        print(
+            f"质量助手 benchmark · Python {platform.python_version()} · {os.cpu_count()} CPU · "
+            f"load avg {os.getloadavg()[0]:.1f}"
+        )
         corpus = run_child("corpus", data_dir, args.tracemalloc)
         print("\n[a] committed corpus → fresh data dir")
         print(f"  embedding model load   {corpus['model_load_s']} s  (RSS {corpus['rss_after_model_mb']} MB)")
-        print(f"  ingest                 {corpus['ingest_s']} s [{corpus['ingest_cpu_s']} s CPU] "
-              f"for {corpus['chunks']} chunks from {corpus['sources']} sources")
+        print(
+            f"  ingest                 {corpus['ingest_s']} s [{corpus['ingest_cpu_s']} s CPU] "
+            f"for {corpus['chunks']} chunks from {corpus['sources']} sources"
+        )
         print(f"  peak RSS (ru_maxrss)   {corpus['ingest_peak_rss_mb']} MB")
         if "ingest_tracemalloc_peak_mb" in corpus:
             print(f"  Python heap peak       {corpus['ingest_tracemalloc_peak_mb']} MB (tracemalloc)")
         print(f"  reopen unchanged       {corpus['reopen_unchanged_s']} s")
         print(f"\n[c] queries over tests/eval/questions.yaml ({corpus['questions']} questions, k=5, hybrid)")
-        print(f"  retrieve p50 / p95     {corpus['retrieve_p50_ms']} / {corpus['retrieve_p95_ms']} ms "
-              f"[CPU {corpus['retrieve_cpu_p50_ms']} / {corpus['retrieve_cpu_p95_ms']} ms]")
-        print(f"  answer p50 / p95       {corpus['answer_p50_ms']} / {corpus['answer_p95_ms']} ms "
-              f"[CPU p50 {corpus['answer_cpu_p50_ms']} ms] (llm_backend={corpus['answer_backend']})")
+        print(
+            f"  retrieve p50 / p95     {corpus['retrieve_p50_ms']} / {corpus['retrieve_p95_ms']} ms "
+            f"[CPU {corpus['retrieve_cpu_p50_ms']} / {corpus['retrieve_cpu_p95_ms']} ms]"
+        )
+        print(
+            f"  answer p50 / p95       {corpus['answer_p50_ms']} / {corpus['answer_p95_ms']} ms "
+            f"[CPU p50 {corpus['answer_cpu_p50_ms']} ms] (llm_backend={corpus['answer_backend']})"
+        )
         print(f"  peak RSS after queries {corpus['peak_rss_mb']} MB")
 
         pdf = run_child("pdf100", data_dir, args.tracemalloc)
@@ -232,13 +238,12 @@ def main() -> None:
         if "skipped" in pdf:
             print(f"  skipped: {pdf['skipped']}")
             return
-        print(f"  PDF                    {pdf['pages']} pages, {pdf['pdf_kib']} KiB "
-              f"(generated in {pdf['generate_s']} s)")
-        print(f"  text extraction        {pdf['load_s']} s; chunking {pdf['chunk_s']} s "
-              f"→ {pdf['chunks']} chunks")
+        print(
+            f"  PDF                    {pdf['pages']} pages, {pdf['pdf_kib']} KiB (generated in {pdf['generate_s']} s)"
+        )
+        print(f"  text extraction        {pdf['load_s']} s; chunking {pdf['chunk_s']} s → {pdf['chunks']} chunks")
         print(f"  ingest (load+embed+swap) {pdf['ingest_s']} s [{pdf['ingest_cpu_s']} s CPU]")
-        print(f"  peak RSS (ru_maxrss)   {pdf['peak_rss_mb']} MB "
-              f"(RSS before ingest {pdf['rss_before_mb']} MB)")
+        print(f"  peak RSS (ru_maxrss)   {pdf['peak_rss_mb']} MB (RSS before ingest {pdf['rss_before_mb']} MB)")
         if "ingest_tracemalloc_peak_mb" in pdf:
             print(f"  Python heap peak       {pdf['ingest_tracemalloc_peak_mb']} MB (tracemalloc)")
         print(f"  retrieve afterwards    {pdf['retrieve_after_ms']} ms; top hit: {pdf['top_hit']}")

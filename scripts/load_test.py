@@ -18,9 +18,16 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from gradio_client import Client
 
 QUESTIONS = [
-    "内审怎么做？", "过程识别卡要写哪些内容？", "质量目标怎么定？", "不合格品怎么处理？",
-    "管理评审要输入哪些内容？", "小微企业建立质量管理体系分几步？", "外包过程怎么控制？",
-    "什么是过程方法？", "文件和记录怎么管理？", "顾客满意怎么测量？",
+    "内审怎么做？",
+    "过程识别卡要写哪些内容？",
+    "质量目标怎么定？",
+    "不合格品怎么处理？",
+    "管理评审要输入哪些内容？",
+    "小微企业建立质量管理体系分几步？",
+    "外包过程怎么控制？",
+    "什么是过程方法？",
+    "文件和记录怎么管理？",
+    "顾客满意怎么测量？",
 ]
 
 
@@ -85,12 +92,13 @@ def main() -> int:
     latencies, errors = run(args.url, args.users, args.requests, args.timeout)
     wall = time.perf_counter() - started
     total = args.users * args.requests
-    print(f"地址 {args.url}：{args.users} 个并发用户 × {args.requests} 次 = {total} 次请求，"
-          f"用时 {wall:.1f} 秒")
+    print(f"地址 {args.url}：{args.users} 个并发用户 × {args.requests} 次 = {total} 次请求，用时 {wall:.1f} 秒")
     if latencies:
-        print(f"成功 {len(latencies)} 次；延迟 p50 {percentile(latencies, 0.5):.2f} 秒，"
-              f"p95 {percentile(latencies, 0.95):.2f} 秒，最大 {max(latencies):.2f} 秒，"
-              f"平均 {statistics.mean(latencies):.2f} 秒；吞吐 {len(latencies) / wall:.2f} 次/秒")
+        print(
+            f"成功 {len(latencies)} 次；延迟 p50 {percentile(latencies, 0.5):.2f} 秒，"
+            f"p95 {percentile(latencies, 0.95):.2f} 秒，最大 {max(latencies):.2f} 秒，"
+            f"平均 {statistics.mean(latencies):.2f} 秒；吞吐 {len(latencies) / wall:.2f} 次/秒"
+        )
     print(f"错误 {len(errors)} 个")
     for line in errors[:20]:
         print("  - " + line)

@@ -20,11 +20,22 @@ from assistant.web.launcher import AppProcess
 
 CHROMIUM = "/usr/bin/chromium"
 MAX_HEIGHT = 2000  # px: long drafts and quizzes are cut, the top of each tab is what the docs need
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PROFILE = {
-    "name": "青松精密五金有限公司", "headcount": "25", "products": "冲压件、钣金件",
-    "processes": "下料、冲压、检验", "outsourced": "电镀", "departments": "总经办、生产部、品质部、销售部",
+    "name": "青松精密五金有限公司",
+    "headcount": "25",
+    "products": "冲压件、钣金件",
+    "processes": "下料、冲压、检验",
+    "outsourced": "电镀",
+    "departments": "总经办、生产部、品质部、销售部",
 }
 
 
@@ -63,14 +74,15 @@ def knowledge_base(page: Page) -> None:
 def settings(page: Page) -> None:
     page.locator("#qms-test-connection").click()
     page.locator("#qms-connection-result textarea").wait_for()
-    page.wait_for_function(
-        "document.querySelector('#qms-connection-result textarea').value.length > 0", timeout=60_000
-    )
+    page.wait_for_function("document.querySelector('#qms-connection-result textarea').value.length > 0", timeout=60_000)
 
 
 TABS: list[tuple[str, str, Callable[[Page], None]]] = [
-    ("问答", "chat", chat), ("文件起草", "drafting", drafting), ("培训测验", "training", training),
-    ("知识库", "knowledge-base", knowledge_base), ("设置", "settings", settings),
+    ("问答", "chat", chat),
+    ("文件起草", "drafting", drafting),
+    ("培训测验", "training", training),
+    ("知识库", "knowledge-base", knowledge_base),
+    ("设置", "settings", settings),
 ]
 
 

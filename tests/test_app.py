@@ -162,8 +162,20 @@ def test_kb_builtin_documents_cannot_be_chosen_for_deletion(client: Client) -> N
 
 
 # ---- 文件起草 ----------------------------------------------------------------------------------------
-PROFILE = ["青松精密五金有限公司", "冲压", "", 25, "冲压件、钣金件", "下料、冲压、检验", "电镀",
-           "总经办、生产部、品质部、销售部", "", "", "", ""]
+PROFILE = [
+    "青松精密五金有限公司",
+    "冲压",
+    "",
+    25,
+    "冲压件、钣金件",
+    "下料、冲压、检验",
+    "电镀",
+    "总经办、生产部、品质部、销售部",
+    "",
+    "",
+    "",
+    "",
+]
 
 
 def test_profile_is_saved_and_reloaded(client: Client, data_dir: Path) -> None:
@@ -199,8 +211,7 @@ def test_quiz_new_then_grade_records_and_exports(client: Client) -> None:
     assert len(questions) == 4 and all(q["question"] for q in questions)
     assert "answer" not in questions[0]  # the answers stay on the server
     answers = [[] if q["type"] == "multiple" else ("" if q["type"] == "short" else "A") for q in questions]
-    result, records, intro = client.predict(json.dumps(answers), "李四", "不限岗位", "品质部",
-                                            api_name="/quiz_grade")
+    result, records, intro = client.predict(json.dumps(answers), "李四", "不限岗位", "品质部", api_name="/quiz_grade")
     assert "李四 的成绩" in result and "分" in result and "依据" in result
     assert records["data"][0][0] == "李四" and records["data"][0][3] == "过程方法"
     assert "已交卷" in intro
@@ -235,8 +246,11 @@ def configured_url(app: RunningApp, tmp_path_factory: pytest.TempPathFactory) ->
     seed = tmp_path_factory.mktemp("configured-index")
     save_index(app.data_dir / "index", seed)
     env = {
-        "QMS_APP_AUTH": json.dumps([":".join(LOGIN)], ensure_ascii=False), "QMS_APP_MAX_UPLOAD_MB": "1",
-        "QMS_LLM_BACKEND": "openai", "QMS_LLM_MODEL": "stub", "QMS_LLM_API_KEY": SECRET_KEY,
+        "QMS_APP_AUTH": json.dumps([":".join(LOGIN)], ensure_ascii=False),
+        "QMS_APP_MAX_UPLOAD_MB": "1",
+        "QMS_LLM_BACKEND": "openai",
+        "QMS_LLM_MODEL": "stub",
+        "QMS_LLM_API_KEY": SECRET_KEY,
     }
     with OpenAIStub(api_key=SECRET_KEY) as stub:
         env["QMS_LLM_BASE_URL"] = stub.url + "/v1"

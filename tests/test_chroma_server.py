@@ -55,7 +55,8 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = open(db.parent / f"chroma-{port}.log", "wb")  # noqa: SIM115 - closed after the server stops
     proc = subprocess.Popen(
         [cli, "run", "--path", str(db), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -98,8 +99,7 @@ def test_index_on_chroma_server(
 
     upload = tmp_path / "计量器具管理办法.md"
     upload.write_text(
-        "# 计量器具管理办法\n\n## 一、校准周期\n\n"
-        "游标卡尺每六个月送市计量院校准一次，校准合格后贴绿色标签。\n",
+        "# 计量器具管理办法\n\n## 一、校准周期\n\n游标卡尺每六个月送市计量院校准一次，校准合格后贴绿色标签。\n",
         encoding="utf-8",
     )
     report = a.ingest_files([upload], progress=False)

@@ -94,9 +94,7 @@ def test_profile_normalises_variants(it, metal):
         ["冲压", "机加工", "检验"],
         ["表面处理（电镀）"],
     )
-    plating = profile_from_dict(
-        {"企业名称": "甲", "行业": "电镀", "员工人数": "8 人", "产品": "镀锌件；镀铬件"}
-    )
+    plating = profile_from_dict({"企业名称": "甲", "行业": "电镀", "员工人数": "8 人", "产品": "镀锌件；镀铬件"})
     assert (plating.name, plating.industry, plating.headcount, plating.products) == (
         "甲",
         "金属加工",
@@ -104,8 +102,7 @@ def test_profile_normalises_variants(it, metal):
         ["镀锌件", "镀铬件"],
     )
     assert (
-        profile_from_dict({"name": "乙", "industry": "食品加工", "headcount": 5, "products": "糕点"}).industry
-        == "其他"
+        profile_from_dict({"name": "乙", "industry": "食品加工", "headcount": 5, "products": "糕点"}).industry == "其他"
     )
 
 
@@ -164,10 +161,7 @@ def test_templates_are_consistent_with_guide_and_clauses():
 def test_drafts_differ_for_it_integrator_and_plating_outsourcer(drafter, it, metal):
     it_map, metal_map = drafter.process_map(it).body, drafter.process_map(metal).body
     assert isinstance(it_map, ProcessMap) and isinstance(metal_map, ProcessMap)
-    core = {
-        m: [p.name for p in b.processes if p.type == "核心"]
-        for m, b in (("it", it_map), ("metal", metal_map))
-    }
+    core = {m: [p.name for p in b.processes if p.type == "核心"] for m, b in (("it", it_map), ("metal", metal_map))}
     assert core["it"] == [
         "市场开发过程",
         "项目管理策划过程",
@@ -195,16 +189,11 @@ def test_drafts_differ_for_it_integrator_and_plating_outsourcer(drafter, it, met
 
     # Size: 12 people → combined roles and fewer records; 40 people → a separate management representative.
     it_review, metal_review = drafter.procedure(it, "管理评审"), drafter.procedure(metal, "管评")
-    assert (
-        it_review.control.reviewed == "总经理（兼管理者代表）"
-        and metal_review.control.reviewed == "管理者代表"
-    )
+    assert it_review.control.reviewed == "总经理（兼管理者代表）" and metal_review.control.reviewed == "管理者代表"
     assert it_review.body.responsibilities[0].role == "总经理（兼管理者代表）"
     assert len(it_review.body.responsibilities) < len(metal_review.body.responsibilities)
     assert "年度经营总结会合并" in it_review.body.steps[0].detail
-    assert len(drafter.procedure(it, "文件控制").body.records) < len(
-        drafter.procedure(metal, "QP-01").body.records
-    )
+    assert len(drafter.procedure(it, "文件控制").body.records) < len(drafter.procedure(metal, "QP-01").body.records)
 
     # The company's own names: departments, products, existing documents.
     metal_card = drafter.card(metal, "生产").body
@@ -254,9 +243,7 @@ def test_every_industry_drafts_cleanly(drafter, industry, headcount, outsourced,
     outsourced_cards = [d for d in docs if isinstance(d.body, ProcessCard) and d.body.outsourced]
     assert len(outsourced_cards) == len(profile.outsourced)
     if industry == "机械设备制造":  # 附录三 lists 外包过程 in its table of contents
-        assert all(
-            any(s.kind == "guide_toc" and "附录三" in s.ref for s in d.sources) for d in outsourced_cards
-        )
+        assert all(any(s.kind == "guide_toc" and "附录三" in s.ref for s in d.sources) for d in outsourced_cards)
 
 
 def test_unknown_process_and_procedure(drafter, it):
@@ -308,8 +295,7 @@ def test_process_card_docx_is_laid_out_like_table_3_1(drafter, metal, tmp_path):
 def test_markdown_has_pipe_tables_and_sources(drafter, metal):
     text = to_markdown(drafter.card(metal, "电镀"))
     assert (
-        "| 栏目 | 项目 | 内容 | 补充1 | 补充2 |" in text
-        and "| 过程名称 | 外包过程（电镀） | 过程编号 | C4 |" in text
+        "| 栏目 | 项目 | 内容 | 补充1 | 补充2 |" in text and "| 过程名称 | 外包过程（电镀） | 过程编号 | C4 |" in text
     )
     assert "### 依据与来源" in text
     assert "三、小微企业质量管理体系建设方法步骤 > （六）生产过程控制 > 2. 过程设计" in text
@@ -358,23 +344,15 @@ def test_cli_pack_card_and_errors(tmp_path):
         assert zf.testzip() is None and any(n.endswith("交付与运维过程.docx") for n in zf.namelist())
 
     card = tmp_path / "card.docx"
-    result = runner.invoke(
-        draft_app, ["card", "-p", str(profile), "--process", "C2", "-o", str(card), "--no-index"]
-    )
+    result = runner.invoke(draft_app, ["card", "-p", str(profile), "--process", "C2", "-o", str(card), "--no-index"])
     assert result.exit_code == 0 and docx.Document(str(card)).tables[1].cell(0, 1).text == "项目管理策划过程"
-    result = runner.invoke(
-        draft_app, ["procedure", "-p", str(profile), "--kind", "内审", "--no-index", "--raw"]
-    )
-    assert (
-        result.exit_code == 0 and "# 内部审核控制程序" in result.output and "| 序号 | 步骤 |" in result.output
-    )
+    result = runner.invoke(draft_app, ["procedure", "-p", str(profile), "--kind", "内审", "--no-index", "--raw"])
+    assert result.exit_code == 0 and "# 内部审核控制程序" in result.output and "| 序号 | 步骤 |" in result.output
 
     bad = _yaml(tmp_path / "bad.yaml", {**IT_PROFILE, "headcount": "很多"})
     result = runner.invoke(draft_app, ["map", "-p", str(bad), "--no-index"])
     assert result.exit_code == 1 and "企业概况有误" in result.output and "员工人数" in result.output
-    result = runner.invoke(
-        draft_app, ["objectives", "-p", str(profile), "-o", str(tmp_path / "x.pdf"), "--no-index"]
-    )
+    result = runner.invoke(draft_app, ["objectives", "-p", str(profile), "-o", str(tmp_path / "x.pdf"), "--no-index"])
     assert result.exit_code == 1 and ".docx 或 .md" in result.output
 
 

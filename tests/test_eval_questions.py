@@ -55,8 +55,13 @@ def test_counts():
 def test_checker_catches_bad_entries(tmp_path):
     bad = [
         {"id": "q001", "question": "重复？", "gold": ["短"], "section": "前言", "in_scope": True},
-        {"id": "q001", "question": "重复？", "gold": ["质量目标, 不能模糊"], "section": "前言",
-         "in_scope": True},
+        {
+            "id": "q001",
+            "question": "重复？",
+            "gold": ["质量目标, 不能模糊"],
+            "section": "前言",
+            "in_scope": True,
+        },
         {"id": "o001", "question": "天气", "gold": ["今天天气很好的"], "in_scope": False},
     ]
     path = tmp_path / "bad.yaml"

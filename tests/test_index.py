@@ -242,10 +242,7 @@ def test_interrupted_ingest_keeps_previous_generation(
     pointer = (root / "CURRENT.json").read_bytes()
 
     # Two sentences a section: 100 sentence vectors, more than one embedding batch.
-    sections = [
-        f"## {n}. 第{n}号作业指导书\n\n第{n}号工序开工前核对第{n}号图纸。完工后自检。"
-        for n in range(50)
-    ]
+    sections = [f"## {n}. 第{n}号作业指导书\n\n第{n}号工序开工前核对第{n}号图纸。完工后自检。" for n in range(50)]
     upload = tmp_path / "作业指导书汇编.md"
     upload.write_text("# 作业指导书汇编\n\n" + "\n\n".join(sections), encoding="utf-8")
 

@@ -261,7 +261,9 @@ def test_section_path_format_and_title() -> None:
 
 def test_clause_mapper_and_extra_metadata() -> None:
     docs = chunk_markdown(
-        PROCEDURE_MD, source="x.md", clauses_for=lambda path: ["7.5.3"] if path[0] == "二、职责" else [],
+        PROCEDURE_MD,
+        source="x.md",
+        clauses_for=lambda path: ["7.5.3"] if path[0] == "二、职责" else [],
         extra_metadata={"kind": "user"},
     )
     assert {d.metadata["clauses"] for d in docs if d.metadata["section_top"] == "二、职责"} == {"7.5.3"}

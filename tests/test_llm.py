@@ -48,9 +48,7 @@ def llm_settings(data_dir: Path, stub: OpenAIStub, **overrides: object) -> Setti
 
 
 @pytest.fixture(scope="module")
-def kb(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, stub: OpenAIStub
-) -> Assistant:
+def kb(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, stub: OpenAIStub) -> Assistant:
     try:  # conftest's memo of passage vectors: a second index of the corpus costs seconds, not a minute
         request.getfixturevalue("embedding_memo")
     except pytest.FixtureLookupError:
@@ -186,10 +184,7 @@ def test_verify_keeps_markers_with_their_sentence_and_the_line_breaks() -> None:
         Citation(2, "三 > 3. 管理评审", "9.3", "管理评审由总经理主持。", "corpus/guide/guide.md", "guide"),
     ]
     # Markers after and before the full stop, a list, and one unsupported item.
-    text = (
-        "内审每年至少一次。[1]管理评审由总经理主持[2]。\n\n"
-        "- 管理评审由总经理主持[2]\n- 火星基地送咖啡[1]\n"
-    )
+    text = "内审每年至少一次。[1]管理评审由总经理主持[2]。\n\n- 管理评审由总经理主持[2]\n- 火星基地送咖啡[1]\n"
     checked, used, dropped = verify(text, cites)
     assert checked == (
         "内审每年至少一次。[1]管理评审由总经理主持。[2]\n\n"

@@ -86,9 +86,7 @@ def test_bank_is_deduplicated_and_distractors_are_not_in_the_passage(bank: Quest
 
 def test_list_questions_use_the_guide_lists(bank: QuestionBank) -> None:
     steps = [i["name"] for i in bank.knowledge.lists["build_steps"]["items"]]
-    odd_one = next(
-        q for q in bank.questions if q.question == "以下哪一项不属于小微企业质量管理体系建设的八个步骤？"
-    )
+    odd_one = next(q for q in bank.questions if q.question == "以下哪一项不属于小微企业质量管理体系建设的八个步骤？")
     assert odd_one.option_text(odd_one.answer[0]) not in steps
     assert all(odd_one.option_text(x) in steps for x in LETTERS[:4] if x not in odd_one.answer)
     third = next(q for q in bank.questions if "体系建设的八个步骤中的第 3 步" in q.question)
@@ -101,9 +99,7 @@ def test_list_questions_use_the_guide_lists(bank: QuestionBank) -> None:
 
 def test_checker_rejects_unsupported_answers(bank: QuestionBank) -> None:
     k = bank.knowledge
-    single = next(
-        q for q in bank.questions if q.question.startswith("以下哪一项属于小微企业质量管理体系建设")
-    )
+    single = next(q for q in bank.questions if q.question.startswith("以下哪一项属于小微企业质量管理体系建设"))
     wrong_letter = next(x for x in LETTERS[: len(single.options)] if x not in single.answer)
     assert check_question(single.model_copy(update={"answer": [wrong_letter]}), k)
     edited = single.citation.model_copy(update={"text": single.citation.text.replace("管理", "治理")})
@@ -141,8 +137,7 @@ def test_grading_all_correct_all_wrong_and_multiple_choice_partial(bank: Questio
     assert blank.score == 0 and not blank.passed
     multi = next(q for q in quiz.questions if q.type == "multiple")
     partial = {
-        q.id: (q.answer[:1] if q is multi else a)
-        for q, a in zip(quiz.questions, correct_answers(quiz), strict=True)
+        q.id: (q.answer[:1] if q is multi else a) for q, a in zip(quiz.questions, correct_answers(quiz), strict=True)
     }
     result = grade(quiz, partial)
     graded = next(g for g in result.answers if g.question_id == multi.id)
@@ -162,9 +157,7 @@ def test_short_answer_gets_partial_credit_by_key_points(bank: QuestionBank) -> N
 
 
 def test_key_points_match_reworded_answers_and_choices_parse() -> None:
-    covered, missing = key_point_coverage(
-        "我们先成立了内审小组，计划由质量部编制", ["成立内审小组", "编制内审计划"]
-    )
+    covered, missing = key_point_coverage("我们先成立了内审小组，计划由质量部编制", ["成立内审小组", "编制内审计划"])
     assert covered == ["成立内审小组", "编制内审计划"] and missing == []
     assert key_point_coverage("", ["成立内审小组"]) == ([], ["成立内审小组"])
     tf = Question.model_validate(
@@ -178,11 +171,7 @@ def test_key_points_match_reworded_answers_and_choices_parse() -> None:
             "citation": {"section": "s", "text": "t", "source": GUIDE_SOURCE},
         }
     )
-    assert (
-        parse_choice(tf, "对") == ["A"]
-        and parse_choice(tf, "错误") == ["B"]
-        and parse_choice(tf, "b") == ["B"]
-    )
+    assert parse_choice(tf, "对") == ["A"] and parse_choice(tf, "错误") == ["B"] and parse_choice(tf, "b") == ["B"]
     assert parse_choice(tf, "a, c") == ["A", "C"] and parse_choice(tf, ["C", "A"]) == ["A", "C"]
 
 
@@ -290,9 +279,7 @@ def test_cli_quiz_new_json(cli) -> None:
 def test_cli_take_grades_and_saves_then_exports(cli, tmp_path: Path) -> None:
     items = json.loads(cli("quiz", "new", "--topic", "内部审核", "--n", "5", "--seed", "11", "--json").output)
     typed = [("".join(i["answer"]) if i["type"] != "short" else i["reference"]) for i in items]
-    typed = [
-        "正确" if i["type"] == "true_false" and t == "A" else t for i, t in zip(items, typed, strict=True)
-    ]
+    typed = ["正确" if i["type"] == "true_false" and t == "A" else t for i, t in zip(items, typed, strict=True)]
     result = cli(
         "quiz",
         "take",
@@ -333,9 +320,7 @@ def test_cli_bank_reports_counts_and_support_check(cli) -> None:
 
 
 # ---- free questions in training mode (builds the real index once) --------------------------------------
-@pytest.mark.skipif(
-    importlib.util.find_spec("assistant.answering") is None, reason="assistant.answering 尚未实现"
-)
+@pytest.mark.skipif(importlib.util.find_spec("assistant.answering") is None, reason="assistant.answering 尚未实现")
 def test_trainer_ask_answers_from_the_knowledge_base(built_assistant) -> None:
     trainer = Trainer(built_assistant.settings, built_assistant)
     answer = trainer.ask("内审怎么做？")

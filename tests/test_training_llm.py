@@ -64,15 +64,11 @@ def stub(monkeypatch: pytest.MonkeyPatch):
     def script(model: str, body: dict[str, Any]) -> str:
         user = openai_stub.message_text(body, "user")
         if "出题老师" in user:
-            return json.dumps(
-                {"questions": exam_questions(openai_stub.passages(user)[1])}, ensure_ascii=False
-            )
+            return json.dumps({"questions": exam_questions(openai_stub.passages(user)[1])}, ensure_ascii=False)
         if "阅卷老师" in user:
             if "乱写" in user:
                 return "我觉得答得还行。"  # no JSON: grading must fall back to key points
-            return json.dumps(
-                {"covered": [1, 2, 3, 4, 5, 9], "feedback": "意思都答到了。"}, ensure_ascii=False
-            )
+            return json.dumps({"covered": [1, 2, 3, 4, 5, 9], "feedback": "意思都答到了。"}, ensure_ascii=False)
         return real_script(model, body)
 
     monkeypatch.setattr(openai_stub, "script", script)
@@ -118,9 +114,7 @@ def test_short_answers_are_judged_by_the_model(stub: OpenAIStub, tmp_path: Path)
     assert any("阅卷老师" in openai_stub.message_text(b) for b in stub.chat_requests())
 
     fallback = next(
-        a
-        for a in trainer.grade(quiz, {short.id: "乱写一通，成立内审小组"}).answers
-        if a.question_id == short.id
+        a for a in trainer.grade(quiz, {short.id: "乱写一通，成立内审小组"}).answers if a.question_id == short.id
     )
     assert fallback.graded_by == "key_points" and fallback.covered == ["成立内审小组"]
 

@@ -46,9 +46,7 @@ class Drafter:
     `Drafter(assistant)`, `Drafter(settings)` or `Drafter()`; `chat_model` overrides the configured LLM.
     """
 
-    def __init__(
-        self, source: Assistant | Settings | None = None, *, chat_model: BaseChatModel | None = None
-    ):
+    def __init__(self, source: Assistant | Settings | None = None, *, chat_model: BaseChatModel | None = None):
         if isinstance(source, Settings) or source is None:
             self.assistant, self.settings = None, source or load_settings()
         else:
@@ -96,9 +94,7 @@ class Drafter:
     def procedure(self, profile: CompanyProfile, kind: str) -> DraftDocument:
         t = documents.find_procedure(self.catalogue, kind)
         if t is None:
-            raise InputError(
-                f"没有“{kind}”的程序文件模板。可选：" + "、".join(self.available_procedures()) + "。"
-            )
+            raise InputError(f"没有“{kind}”的程序文件模板。可选：" + "、".join(self.available_procedures()) + "。")
         c = self._company(profile)
         body, notices = documents.build_procedure(t, profile, c.org, c.ctx)
         return self._finish(
@@ -204,9 +200,7 @@ class Drafter:
         notices: list[str] | None = None,
         appendix: tuple[str, str] | None = None,
     ) -> DraftDocument:
-        refs: list[SourceRef] = sources.template_sources(
-            self.settings.corpus_dir, guide_sections, clauses, appendix
-        )
+        refs: list[SourceRef] = sources.template_sources(self.settings.corpus_dir, guide_sections, clauses, appendix)
         chunks: list[Document] = []
         if self.assistant is not None:
             found, chunks = sources.retrieved_sources(self.assistant, query)

@@ -33,8 +33,7 @@ def build_card(
 
     def rows(raw: list[list[str]]) -> list[ProcessIO]:
         return [
-            ProcessIO(item=i, party=fill(s, ctx), content=fill(c, ctx), form_time=fill(f, ctx))
-            for i, s, c, f in raw
+            ProcessIO(item=i, party=fill(s, ctx), content=fill(c, ctx), form_time=fill(f, ctx)) for i, s, c, f in raw
         ]
 
     # Small companies keep only the essential records (the guide: 文件的多少……结合企业自身实际需要确定).

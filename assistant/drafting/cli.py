@@ -27,9 +27,7 @@ draft_app = typer.Typer(
 ProfileOpt = Annotated[
     Path, typer.Option("--profile", "-p", help="企业概况 YAML 文件（name、industry、headcount、products……）")
 ]
-OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="输出文件：.docx 或 .md；不填则在终端显示")
-]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="输出文件：.docx 或 .md；不填则在终端显示")]
 NoIndexOpt = Annotated[
     bool, typer.Option("--no-index", help="只用模板起草，不打开知识库索引（更快，来源只列模板自带的）")
 ]
@@ -65,9 +63,7 @@ def _emit(doc: DraftDocument, output: Path | None, raw: bool) -> None:
     elif suffix == ".md":
         path = write_markdown(doc, output)
     else:
-        raise InputError(
-            f"不支持的输出格式“{output.suffix or '（无扩展名）'}”：请用 .docx 或 .md 结尾的文件名。"
-        )
+        raise InputError(f"不支持的输出格式“{output.suffix or '（无扩展名）'}”：请用 .docx 或 .md 结尾的文件名。")
     console.print(f"已生成：{path}")
 
 
@@ -130,9 +126,7 @@ def objectives(
 
 
 @draft_app.command("checklist")
-def checklist(
-    profile: ProfileOpt, output: OutputOpt = None, no_index: NoIndexOpt = False, raw: RawOpt = False
-) -> None:
+def checklist(profile: ProfileOpt, output: OutputOpt = None, no_index: NoIndexOpt = False, raw: RawOpt = False) -> None:
     """起草按过程编排的内部审核检查表。"""
     _single(profile, output, no_index, raw, lambda d, p: d.audit_checklist(p))
 

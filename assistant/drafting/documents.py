@@ -26,16 +26,13 @@ def find_procedure(catalogue: Catalogue, query: str) -> ProcedureTemplate | None
         if q.upper() == t.code or q in (t.kind, t.title):
             return t
     scored = [
-        (max(match_score(q, t.kind, t.aliases), match_score(q, t.title, t.aliases)), t)
-        for t in catalogue.procedures
+        (max(match_score(q, t.kind, t.aliases), match_score(q, t.title, t.aliases)), t) for t in catalogue.procedures
     ]
     score, best = max(scored, key=lambda s: s[0], default=(0, None))
     return best if score else None
 
 
-def merged_responsibilities(
-    pairs: list[tuple[str, str]], org: Org, ctx: dict[str, str]
-) -> list[Responsibility]:
+def merged_responsibilities(pairs: list[tuple[str, str]], org: Org, ctx: dict[str, str]) -> list[Responsibility]:
     """One row per person: in a small company 总经理 and 总经理（兼管理者代表） share one row of duties."""
     rows: dict[str, Responsibility] = {}
     for role, duty in pairs:
@@ -64,9 +61,7 @@ def build_procedure(
         for s in t.steps
         if outsourced or not s.if_outsourced
     ]
-    records = (
-        t.records + ([] if org.small else t.records_extra) + (t.records_outsourced if outsourced else [])
-    )
+    records = t.records + ([] if org.small else t.records_extra) + (t.records_outsourced if outsourced else [])
     scope = t.scope_outsourced if outsourced and t.scope_outsourced else t.scope
     procedure = Procedure(
         title=t.title,
@@ -87,9 +82,7 @@ def build_procedure(
 
 
 # ---- 质量方针和质量目标 ---------------------------------------------------------------------------------
-def objective_ids(
-    profile: CompanyProfile, org: Org, catalogue: Catalogue, planned: list[PlannedProcess]
-) -> list[str]:
+def objective_ids(profile: CompanyProfile, org: Org, catalogue: Catalogue, planned: list[PlannedProcess]) -> list[str]:
     ids = list(catalogue.industries[profile.industry].company_objectives)
     if any(p.outsourced for p in planned):
         ids.append("outsource_pass_rate")

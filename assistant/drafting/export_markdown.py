@@ -29,9 +29,7 @@ def to_markdown(doc: DraftDocument) -> str:
         elif isinstance(block, Para):
             parts.append(f"**{block.text}**" if block.bold else block.text)
         elif isinstance(block, Bullets):
-            parts.append(
-                "\n".join(f"{i}. {t}" if block.ordered else f"- {t}" for i, t in enumerate(block.items, 1))
-            )
+            parts.append("\n".join(f"{i}. {t}" if block.ordered else f"- {t}" for i, t in enumerate(block.items, 1)))
         elif isinstance(block, Table):
             parts.append(table_markdown(block))
     return "\n\n".join(parts) + "\n"

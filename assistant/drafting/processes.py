@@ -50,9 +50,7 @@ def plan_processes(profile: CompanyProfile, catalogue: Catalogue) -> list[Planne
     left = list(profile.outsourced)
     chosen: list[PlannedProcess] = []
 
-    def add(
-        template: ProcessTemplate, name: str | None = None, outsourced: bool = False, item: str = ""
-    ) -> None:
+    def add(template: ProcessTemplate, name: str | None = None, outsourced: bool = False, item: str = "") -> None:
         owner = industry.owners.get(template.name, template.owner)
         chosen.append(PlannedProcess("", name or template.name, template, outsourced, item, owner))
 
@@ -131,9 +129,7 @@ def build_map(planned: list[PlannedProcess], org: Org, ctx: dict[str, str]) -> P
     purchasing = next((p for p in planned if p.template.purchasing and p.type == "支持"), None) or next(
         (p for p in planned if p.template.purchasing), None
     )
-    checker = next(
-        (p for p in planned if p.owner_role == "质量" and p.type != "管理" and not p.outsourced), main
-    )
+    checker = next((p for p in planned if p.owner_role == "质量" and p.type != "管理" and not p.outsourced), main)
     for p in planned:
         if p.outsourced:
             link(purchasing, p, "合格外包方名录和外包要求")

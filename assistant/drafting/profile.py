@@ -106,26 +106,18 @@ class CompanyProfile(BaseModel):
     industry: Industry = Field(title="行业", validation_alias=_aliases("industry", "所属行业"))
     industry_detail: str | None = Field(None, title="行业说明", validation_alias=_aliases("industry_detail"))
     headcount: int = Field(title="员工人数", gt=0, le=100000, validation_alias=_aliases("headcount", "人数"))
-    products: list[str] = Field(
-        title="主要产品/服务", min_length=1, validation_alias=_aliases("products", "产品")
-    )
-    processes: list[str] = Field(
-        default_factory=list, title="主要过程", validation_alias=_aliases("processes")
-    )
+    products: list[str] = Field(title="主要产品/服务", min_length=1, validation_alias=_aliases("products", "产品"))
+    processes: list[str] = Field(default_factory=list, title="主要过程", validation_alias=_aliases("processes"))
     outsourced: list[str] = Field(
         default_factory=list, title="外包过程", validation_alias=_aliases("outsourced", "外包")
     )
-    departments: list[str] = Field(
-        default_factory=list, title="部门", validation_alias=_aliases("departments")
-    )
+    departments: list[str] = Field(default_factory=list, title="部门", validation_alias=_aliases("departments"))
     existing_documents: list[str] = Field(
         default_factory=list, title="现有文件", validation_alias=_aliases("existing_documents", "已有文件")
     )
     address: str | None = Field(None, title="地址", validation_alias=_aliases("address"))
     scope: str | None = Field(None, title="体系范围", validation_alias=_aliases("scope", "认证范围"))
-    certification_goal: str | None = Field(
-        None, title="认证目标", validation_alias=_aliases("certification_goal")
-    )
+    certification_goal: str | None = Field(None, title="认证目标", validation_alias=_aliases("certification_goal"))
 
     @model_validator(mode="before")
     @classmethod
@@ -142,9 +134,7 @@ class CompanyProfile(BaseModel):
                     data["industry_detail"] = detail
         return data
 
-    @field_validator(
-        "products", "processes", "outsourced", "departments", "existing_documents", mode="before"
-    )
+    @field_validator("products", "processes", "outsourced", "departments", "existing_documents", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> list[str]:
         return split_list(value)
@@ -197,9 +187,7 @@ def explain(exc: ValidationError) -> str:
         key = str(err["loc"][0]) if err["loc"] else ""
         label = FIELD_TITLES.get(key, key)
         text = _ERROR_TEXT.get(err["type"]) or str(err.get("ctx", {}).get("error", "")) or "取值无效"
-        lines.append(
-            f"“{label}”{text}" + (f"（当前值：{err['input']!r}）" if err["type"] != "missing" else "")
-        )
+        lines.append(f"“{label}”{text}" + (f"（当前值：{err['input']!r}）" if err["type"] != "missing" else ""))
     return "企业概况有误：" + "；".join(lines) + "。"
 
 

@@ -17,9 +17,7 @@ from assistant.drafting.models import (
     SourceRef,
 )
 
-CLAUSE_NOTE = (
-    "条款要点为本项目自撰的通俗概述，不是标准原文；标准原文请参阅正版 GB/T 19001-2016 / ISO 9001:2015。"
-)
+CLAUSE_NOTE = "条款要点为本项目自撰的通俗概述，不是标准原文；标准原文请参阅正版 GB/T 19001-2016 / ISO 9001:2015。"
 
 
 @dataclass

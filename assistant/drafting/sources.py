@@ -67,9 +67,7 @@ def retrieved_sources(assistant: Assistant, query: str, k: int = 4) -> tuple[lis
             refs += [clause_ref(corpus_dir, n, retrieved=True) for n in numbers]
         elif source:
             # A document the company uploaded (its own procedures, say): worth naming as a source too.
-            refs.append(
-                SourceRef(kind="upload", ref=source, title=section.split(SECTION_SEP)[-1], retrieved=True)
-            )
+            refs.append(SourceRef(kind="upload", ref=source, title=section.split(SECTION_SEP)[-1], retrieved=True))
     return refs, docs
 
 

@@ -162,9 +162,7 @@ class Catalogue(BaseModel):
         names = set(self.processes)
         for industry, t in self.industries.items():
             found += [f"{industry}: 未定义的过程 {n}" for n in [*t.core, *t.support] if n not in names]
-            found += [
-                f"{industry}: 未定义的目标 {o}" for o in t.company_objectives if o not in self.objectives
-            ]
+            found += [f"{industry}: 未定义的目标 {o}" for o in t.company_objectives if o not in self.objectives]
         found += [f"未定义的管理过程 {n}" for n in self.management if n not in names]
         for p in self.processes.values():
             found += [f"{p.name}: 未定义的目标 {o}" for o in p.objectives if o not in self.objectives]
@@ -190,9 +188,7 @@ def load_catalogue(corpus_dir: Path) -> Catalogue:
     industries = _read(base / "industries.yaml")
     org = _read(base / "org.yaml")
     coverage = (
-        _read(corpus_dir / "guide" / "coverage.yaml")
-        if (corpus_dir / "guide" / "coverage.yaml").exists()
-        else {}
+        _read(corpus_dir / "guide" / "coverage.yaml") if (corpus_dir / "guide" / "coverage.yaml").exists() else {}
     )
     try:
         catalogue = Catalogue(

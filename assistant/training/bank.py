@@ -57,11 +57,7 @@ class QuestionBank:
         """Questions of a topic (main or secondary) and/or fit for a role."""
         self.catalogue.check_topic(topic)
         self.catalogue.role(role)
-        return [
-            q
-            for q in self.questions
-            if (topic is None or topic in q.topics) and (role is None or role in q.roles)
-        ]
+        return [q for q in self.questions if (topic is None or topic in q.topics) and (role is None or role in q.roles)]
 
     def get(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -96,9 +92,7 @@ def curated_questions(knowledge: Knowledge) -> Iterator[Question]:
                 source=CLAUSES_SOURCE,
             )
         else:
-            citation = Citation(
-                section=raw["section"], clause=clause, text=raw["passage"], source=GUIDE_SOURCE
-            )
+            citation = Citation(section=raw["section"], clause=clause, text=raw["passage"], source=GUIDE_SOURCE)
         common = {
             "topics": list(raw["topics"]),
             "explanation": raw["explanation"],
@@ -115,6 +109,4 @@ def curated_questions(knowledge: Knowledge) -> Iterator[Question]:
         else:
             correct = [str(c) for c in raw["correct"]]
             wrong = [str(o) for o in raw["options"] if str(o) not in correct]
-            yield choice(
-                raw["question"], correct, wrong, support=support, multiple=kind == "multiple", **common
-            )
+            yield choice(raw["question"], correct, wrong, support=support, multiple=kind == "multiple", **common)

@@ -56,9 +56,7 @@ def check_question(q: Question, k: Knowledge) -> list[str]:
         return problems
     correct = [q.option_text(a) for a in q.answer]
     wrong = [o for i, o in enumerate(q.options) if LETTERS[i] not in q.answer]
-    if s.index is not None and (
-        len(correct) != 1 or s.index >= len(s.present) or correct[0] != s.present[s.index]
-    ):
+    if s.index is not None and (len(correct) != 1 or s.index >= len(s.present) or correct[0] != s.present[s.index]):
         problems.append("答案不是原文列表中对应位置的一项")
     if s.derived:
         problems += _derived(q, k, correct, wrong)
@@ -98,11 +96,7 @@ def _derived(q: Question, k: Knowledge, correct: list[str], wrong: list[str]) ->
             return ["原文不是该条款的成文信息说明"]
         if q.type == "true_false":
             claims = "retain" if "保留" in q.question else "maintain"
-            return (
-                []
-                if (claims in field_value.split("+")) == (q.answer == ["A"])
-                else ["判断与条款的成文信息要求不符"]
-            )
+            return [] if (claims in field_value.split("+")) == (q.answer == ["A"]) else ["判断与条款的成文信息要求不符"]
         return [] if DOC_INFO_OPTIONS.get(field_value) == answer else ["成文信息要求与条款不符"]
     if kind == "principle_of_text":
         principle = next((p for p in k.principles if p["name_zh"] == answer), None)

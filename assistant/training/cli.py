@@ -59,9 +59,7 @@ def new(
     if as_json:
         typer.echo(json.dumps([q.public() for q in quiz.questions], ensure_ascii=False, indent=2))
         return
-    typer.echo(
-        f"测验 {quiz.id}：{quiz.topic or '综合'}，共 {len(quiz.questions)} 题，{quiz.pass_mark:g} 分合格。"
-    )
+    typer.echo(f"测验 {quiz.id}：{quiz.topic or '综合'}，共 {len(quiz.questions)} 题，{quiz.pass_mark:g} 分合格。")
     for i, q in enumerate(quiz.questions, 1):
         _show(i, q)
     typer.echo("\n—— 参考答案 ——")
@@ -73,11 +71,7 @@ def new(
 def _ask(q: Question) -> str | list[str]:
     if q.type == "short":
         return typer.prompt("   你的回答", default="", show_default=False)
-    hint = (
-        "正确/错误（或 A/B）"
-        if q.type == "true_false"
-        else ("可多选，如 AC" if q.type == "multiple" else "如 A")
-    )
+    hint = "正确/错误（或 A/B）" if q.type == "true_false" else ("可多选，如 AC" if q.type == "multiple" else "如 A")
     for _ in range(3):
         raw = typer.prompt(f"   你的答案（{hint}）", default="", show_default=False)
         letters = parse_choice(q, raw)
@@ -162,16 +156,12 @@ def list_records(
 @_friendly
 def export(
     output: Path = typer.Option(..., "--output", "-o", help="导出文件，如 培训记录.xlsx"),
-    fmt: Literal["xlsx", "csv"] | None = typer.Option(
-        None, "--format", "-f", help="xlsx 或 csv（默认按文件名）"
-    ),
+    fmt: Literal["xlsx", "csv"] | None = typer.Option(None, "--format", "-f", help="xlsx 或 csv（默认按文件名）"),
     name: str | None = typer.Option(None, "--name", help="只导出某位员工"),
     topic: str | None = TopicOpt,
 ) -> None:
     """导出培训记录（Excel 含“培训记录”和“答题明细”两张表；CSV 为 UTF-8 带 BOM，Excel 可直接打开）。"""
     fmt = fmt or ("csv" if output.suffix.lower() == ".csv" else "xlsx")
     trainer = Trainer()
-    path = (
-        trainer.export_csv(output, name, topic) if fmt == "csv" else trainer.export_xlsx(output, name, topic)
-    )
+    path = trainer.export_csv(output, name, topic) if fmt == "csv" else trainer.export_xlsx(output, name, topic)
     typer.echo(f"已导出 {len(trainer.records(name, topic))} 条培训记录：{path}")

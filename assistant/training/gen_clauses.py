@@ -48,9 +48,7 @@ class ClauseQuestions:
         yield from self._principles()
 
     def _cite(self, number: str, text: str) -> Citation:
-        return Citation(
-            section=self.k.clause_section(number), clause=number, text=text, source=CLAUSES_SOURCE
-        )
+        return Citation(section=self.k.clause_section(number), clause=number, text=text, source=CLAUSES_SOURCE)
 
     def _topics(self, number: str, *extra: str) -> list[str]:
         return list(dict.fromkeys([*self.catalogue.for_clause(number), *extra])) or [CLAUSE_TOPIC]
@@ -64,11 +62,7 @@ class ClauseQuestions:
         rng = rng_for(number, "distractors")
         tiers: list[list[str]] = [[], [], []]
         for other in self.k.clauses:
-            if (
-                self.k.related(number, other)
-                or "." not in other
-                or (same_depth and other.count(".") != depth)
-            ):
+            if self.k.related(number, other) or "." not in other or (same_depth and other.count(".") != depth):
                 continue
             if self.k.clauses[other].get("parent") == self.k.clauses[number].get("parent"):
                 tiers[0].append(other)

@@ -98,9 +98,7 @@ class Guide:
         return self.text_of(self._scope(section, deep))
 
     def _scope(self, section: str, deep: bool) -> list[Unit]:
-        return [
-            u for u in self.units if u.section == section or (deep and u.section.startswith(section + SEP))
-        ]
+        return [u for u in self.units if u.section == section or (deep and u.section.startswith(section + SEP))]
 
     def find_passage(self, section: str, needles: list[str]) -> Passage | None:
         """The shortest run of sentences in `section` (then with its subsections) containing every needle."""

@@ -60,9 +60,7 @@ def term_support(text: str, passage: str) -> tuple[float, list[str]]:
     return (len(found) / len(terms) if terms else 0.0), found
 
 
-def topic_chunks(
-    knowledge: Knowledge, catalogue: Catalogue, topic: str, assistant=None, k: int = 4
-) -> list[Chunk]:
+def topic_chunks(knowledge: Knowledge, catalogue: Catalogue, topic: str, assistant=None, k: int = 4) -> list[Chunk]:
     """Passages of a topic: retrieved when an Assistant is given, else taken from the corpus files."""
     if assistant is not None:
         docs = assistant.retrieve(topic, k=k)
@@ -76,17 +74,11 @@ def topic_chunks(
             for d in docs
         ]
     spec = next(t for t in catalogue.topics if t.name == topic)
-    sections = list(spec.sections) + [
-        str(knowledge.lists[i]["section"]) for i in spec.lists if i in knowledge.lists
-    ]
-    chunks = [
-        Chunk(s, knowledge.guide.section_text(s)[:CHUNK_CHARS], GUIDE_SOURCE) for s in dict.fromkeys(sections)
-    ]
+    sections = list(spec.sections) + [str(knowledge.lists[i]["section"]) for i in spec.lists if i in knowledge.lists]
+    chunks = [Chunk(s, knowledge.guide.section_text(s)[:CHUNK_CHARS], GUIDE_SOURCE) for s in dict.fromkeys(sections)]
     for number, clause in knowledge.clauses.items():
         if topic in catalogue.for_clause(number)[:1]:
-            chunks.append(
-                Chunk(knowledge.clause_section(number), str(clause["summary"]), CLAUSES_SOURCE, number)
-            )
+            chunks.append(Chunk(knowledge.clause_section(number), str(clause["summary"]), CLAUSES_SOURCE, number))
     return [c for c in chunks if c.text.strip()][:k]
 
 
@@ -108,9 +100,7 @@ def validate(item: LLMQuestion, chunks: list[Chunk], topic: str) -> Question | N
             options=list(options),
             answer=sorted(a.strip().upper() for a in item.answer),
             explanation=item.explanation.strip() or "见引用原文。",
-            citation=Citation(
-                section=chunk.section, clause=chunk.clause, text="\n".join(lines), source=chunk.source
-            ),
+            citation=Citation(section=chunk.section, clause=chunk.clause, text="\n".join(lines), source=chunk.source),
             origin="llm",
         )
     except ValidationError:
@@ -154,9 +144,7 @@ def generate(
     if not chunks:
         return []
     passages = "\n\n".join(f"[{i}]（{c.section}）\n{c.text}" for i, c in enumerate(chunks, 1))
-    prompt = load_prompt(settings, "training/generate_questions").format(
-        topic=topic, count=count, passages=passages
-    )
+    prompt = load_prompt(settings, "training/generate_questions").format(topic=topic, count=count, passages=passages)
     try:
         out = structured(model, LLMQuestions, [HumanMessage(prompt)], settings)
     except (LLMUnavailableError, ValueError):

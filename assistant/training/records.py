@@ -214,9 +214,7 @@ class TrainingRecords:
 
     def employees(self) -> list[Employee]:
         with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT id, name, role, department FROM employees ORDER BY department, name"
-            ).fetchall()
+            rows = conn.execute("SELECT id, name, role, department FROM employees ORDER BY department, name").fetchall()
         return [Employee(id=r[0], name=r[1], role=r[2], department=r[3]) for r in rows]
 
 

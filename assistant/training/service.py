@@ -98,9 +98,7 @@ class Trainer:
     def store(self) -> TrainingRecords:
         return TrainingRecords(self.settings.training_db)
 
-    def record(
-        self, employee: str, role: str, department: str, quiz: Quiz, result: QuizResult
-    ) -> AttemptRecord:
+    def record(self, employee: str, role: str, department: str, quiz: Quiz, result: QuizResult) -> AttemptRecord:
         return self.store.save(employee, role, department, quiz, result)
 
     def records(self, name: str | None = None, topic: str | None = None) -> list[AttemptRecord]:

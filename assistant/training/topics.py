@@ -23,9 +23,7 @@ class Topic(BaseModel):
 
 class Role(BaseModel):
     name: str
-    level: str = (
-        ""  # the training level of the guide (training_levels item name); empty if the guide has none
-    )
+    level: str = ""  # the training level of the guide (training_levels item name); empty if the guide has none
     topics: list[str]
     exclude_topics: list[str] = Field(default_factory=list)
     max_difficulty: int = 3
@@ -39,9 +37,7 @@ class Catalogue:
         self.topics = [Topic.model_validate(t) for t in config.get("topics", [])]
         self.roles = [Role.model_validate(r) for r in config.get("roles", [])]
         self.phrases: dict[str, str] = dict(config.get("phrases", {}))
-        self.distractors: dict[str, list[str]] = {
-            k: list(v) for k, v in config.get("distractors", {}).items()
-        }
+        self.distractors: dict[str, list[str]] = {k: list(v) for k, v in config.get("distractors", {}).items()}
         self._knowledge = knowledge
 
     def for_clause(self, number: str) -> list[str]:
@@ -49,9 +45,7 @@ class Catalogue:
         hits: list[tuple[int, str]] = []
         for topic in self.topics:
             # "9.2" covers 9.2.1 and 9.2.2; a bare chapter number ("8") means the chapter clause only.
-            lengths = [
-                len(p) for p in topic.clauses if number == p or ("." in p and number.startswith(p + "."))
-            ]
+            lengths = [len(p) for p in topic.clauses if number == p or ("." in p and number.startswith(p + "."))]
             if lengths:
                 hits.append((max(lengths), topic.name))
         return [name for _, name in sorted(hits, key=lambda h: -h[0])]

@@ -40,8 +40,11 @@ def make_handlers(assistant: Assistant) -> tuple[Any, Any]:
             yield chat, history, ""
             return
         # The chat shows rich bubbles; `history` keeps the plain answer texts the answerer condenses from.
-        chat = [*chat, {"role": "user", "content": question},
-                {"role": "assistant", "content": "正在检索资料……"}]
+        chat = [
+            *chat,
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": "正在检索资料……"},
+        ]
         yield chat, history, ""
         streamed = ""
         for event in assistant.ask_stream(question, history):
@@ -51,8 +54,11 @@ def make_handlers(assistant: Assistant) -> tuple[Any, Any]:
                 yield chat, history, ""
             else:
                 chat[-1] = {"role": "assistant", "content": answer_markdown(event)}
-                history = [*history, {"role": "user", "content": question},
-                           {"role": "assistant", "content": event.text}]
+                history = [
+                    *history,
+                    {"role": "user", "content": question},
+                    {"role": "assistant", "content": event.text},
+                ]
                 yield chat, history, ""
 
     return ask, respond
@@ -69,14 +75,22 @@ def build_chat_tab(assistant: Assistant) -> None:
         "每个回答都注明出处，点击来源可展开原文；追问会结合上文。"
     )
     chatbot = gr.Chatbot(
-        label="问答", height=520, elem_id="qms-chat", buttons=["copy"], feedback_options=None,
+        label="问答",
+        height=520,
+        elem_id="qms-chat",
+        buttons=["copy"],
+        feedback_options=None,
         placeholder="可以问：内审怎么做？过程识别卡要写哪些内容？",
         examples=[{"text": q} for q in EXAMPLES],
     )
     history = gr.State([])
     with gr.Row():
         question = gr.Textbox(
-            label="问题", placeholder="输入问题，按回车发送", show_label=False, scale=8, max_lines=6,
+            label="问题",
+            placeholder="输入问题，按回车发送",
+            show_label=False,
+            scale=8,
+            max_lines=6,
             elem_id="qms-question",
         )
         send = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="qms-send")

@@ -61,14 +61,21 @@ def download_dir() -> Path:
 
 # System fonts only: the default theme would fetch Google Fonts, and the app must work offline.
 CJK_FONTS = [
-    "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
-    "system-ui", "sans-serif",
+    "PingFang SC",
+    "Microsoft YaHei",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "system-ui",
+    "sans-serif",
 ]
 
 
 def theme() -> gr.themes.Base:
     return gr.themes.Soft(
-        primary_hue="blue", font=CJK_FONTS, font_mono=["Consolas", "DejaVu Sans Mono", "monospace"],
+        primary_hue="blue",
+        font=CJK_FONTS,
+        font_mono=["Consolas", "DejaVu Sans Mono", "monospace"],
     )
 
 

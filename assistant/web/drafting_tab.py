@@ -123,15 +123,15 @@ def build_drafting_tab(assistant: Assistant, demo: gr.Blocks) -> None:
             save = gr.Button("保存概况", variant="primary", scale=1, min_width=80, elem_id="qms-profile-save")
         fields = profile_form.build_fields()
         status = gr.Markdown(label="概况状态", elem_id="qms-profile-status")
-    chosen = gr.CheckboxGroup(h.choices(), value=[OBJECTIVES, MAP], label="选择要起草的文件",
-                              elem_id="qms-draft-choices")
+    chosen = gr.CheckboxGroup(
+        h.choices(), value=[OBJECTIVES, MAP], label="选择要起草的文件", elem_id="qms-draft-choices"
+    )
     with gr.Row():
         preview_btn = gr.Button("生成预览", variant="primary", elem_id="qms-draft-preview")
         docx_btn = gr.Button("下载 Word（.docx）", elem_id="qms-draft-docx")
         md_btn = gr.Button("下载 Markdown（.md）", elem_id="qms-draft-md")
         pack_btn = gr.Button("下载全套起步文件包（ZIP）", elem_id="qms-draft-pack")
-    files = gr.File(label="下载", file_count="multiple", interactive=False, height=120,
-                    elem_id="qms-draft-files")
+    files = gr.File(label="下载", file_count="multiple", interactive=False, height=120, elem_id="qms-draft-files")
     preview = gr.Markdown(label="预览", elem_id="qms-draft-preview-md", container=True)
 
     doc_inputs = [*fields, chosen]

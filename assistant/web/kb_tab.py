@@ -64,14 +64,22 @@ def build_kb_tab(assistant: Assistant, demo: gr.Blocks) -> None:
     )
     with gr.Row():
         files = gr.File(
-            label="选择文件", file_count="multiple", type="filepath", elem_id="qms-kb-files", scale=3,
+            label="选择文件",
+            file_count="multiple",
+            type="filepath",
+            elem_id="qms-kb-files",
+            scale=3,
         )
         with gr.Column(scale=1):
             upload = gr.Button("导入知识库", variant="primary", elem_id="qms-kb-upload")
             rebuild = gr.Button("重建索引", elem_id="qms-kb-rebuild")
     status = gr.Markdown(label="处理结果", elem_id="qms-kb-status")
     table = gr.Dataframe(
-        headers=SOURCE_HEADERS, label="知识库中的文档", interactive=False, wrap=True, elem_id="qms-kb-table",
+        headers=SOURCE_HEADERS,
+        label="知识库中的文档",
+        interactive=False,
+        wrap=True,
+        elem_id="qms-kb-table",
     )
     with gr.Row():
         choice = gr.Dropdown(label="选择要删除的上传文档", choices=[], scale=3, elem_id="qms-kb-choice")

@@ -61,8 +61,14 @@ class AppProcess:
 
     @classmethod
     def start(
-        cls, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None,
-        timeout: float = 180, index_cache: Path | None = None, isolated: bool = True,
+        cls,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 180,
+        index_cache: Path | None = None,
+        isolated: bool = True,
     ) -> AppProcess:
         """Start the app with QMS_DATA_DIR=data_dir and wait until it answers HTTP (index built, UI up).
 
@@ -79,12 +85,20 @@ class AppProcess:
         inherited = {k: v for k, v in os.environ.items() if not (isolated and k.startswith("QMS_"))}
         if isolated:
             inherited["QMS_CONFIG"] = str(data_dir / "qms.toml")  # absent unless the caller writes one
-        child_env = {**inherited, "QMS_DATA_DIR": str(data_dir), "GRADIO_ANALYTICS_ENABLED": "False",
-                     "PYTHONUNBUFFERED": "1", **(env or {})}
+        child_env = {
+            **inherited,
+            "QMS_DATA_DIR": str(data_dir),
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, str(REPO_ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
-                cwd=str(REPO_ROOT), env=child_env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=str(REPO_ROOT),
+                env=child_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         app = cls(process, f"http://127.0.0.1:{port}", log_path)
         try:

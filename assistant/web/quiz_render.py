@@ -14,8 +14,14 @@ def public_questions(quiz: Quiz) -> dict:
         "topic": quiz.topic,
         "pass_mark": quiz.pass_mark,
         "questions": [
-            {"n": i, "id": q.id, "type": q.type, "type_name": TYPE_NAMES[q.type], "question": q.question,
-             "options": [f"{LETTERS[j]}. {opt}" for j, opt in enumerate(q.options)]}
+            {
+                "n": i,
+                "id": q.id,
+                "type": q.type,
+                "type_name": TYPE_NAMES[q.type],
+                "question": q.question,
+                "options": [f"{LETTERS[j]}. {opt}" for j, opt in enumerate(q.options)],
+            }
             for i, q in enumerate(quiz.questions, 1)
         ],
     }
@@ -32,8 +38,10 @@ def option_choices(q: Question) -> list[tuple[str, str]]:
 
 def quiz_intro(quiz: Quiz) -> str:
     topic = quiz.topic or "综合"
-    return (f"### 测验：{topic}（共 {len(quiz.questions)} 题，合格线 {quiz.pass_mark:.0f} 分）\n"
-            "作答后点击页面下方的“交卷”。简答题按要点给分。")
+    return (
+        f"### 测验：{topic}（共 {len(quiz.questions)} 题，合格线 {quiz.pass_mark:.0f} 分）\n"
+        "作答后点击页面下方的“交卷”。简答题按要点给分。"
+    )
 
 
 def result_markdown(quiz: Quiz, result: QuizResult, employee: str) -> str:
@@ -41,8 +49,7 @@ def result_markdown(quiz: Quiz, result: QuizResult, employee: str) -> str:
     verdict = "✅ 合格" if result.passed else "❌ 未达到合格线"
     lines = [
         f"## {employee} 的成绩：{result.score:.1f} 分 {verdict}",
-        f"答对 {result.correct_count}/{len(quiz.questions)} 题，合格线 {result.pass_mark:.0f} 分。"
-        "成绩已记入培训记录。",
+        f"答对 {result.correct_count}/{len(quiz.questions)} 题，合格线 {result.pass_mark:.0f} 分。成绩已记入培训记录。",
     ]
     for n, (q, a) in enumerate(zip(quiz.questions, result.answers, strict=True), 1):
         mark = "✅" if a.correct else ("🟡" if a.score > 0 else "❌")

@@ -25,7 +25,10 @@ def _citation_block(c: Citation) -> str:
     quoted = "\n".join("> " + html.escape(line) for line in c.text.strip().splitlines() if line.strip())
     return (
         f"<details><summary>[{c.n}] {html.escape(c.label)}</summary>\n\n"
-        + "<br>".join(facts) + "\n\n" + quoted + "\n\n</details>"
+        + "<br>".join(facts)
+        + "\n\n"
+        + quoted
+        + "\n\n</details>"
     )
 
 
@@ -47,8 +50,11 @@ def ingest_markdown(report: IngestReport) -> str:
     if report.added:
         lines.append("已新增：" + "、".join(_short(s) for s in report.added))
     if report.updated:
-        lines.append(f"已更新：{len(report.updated)} 个文档" if len(report.updated) > 5
-                     else "已更新：" + "、".join(_short(s) for s in report.updated))
+        lines.append(
+            f"已更新：{len(report.updated)} 个文档"
+            if len(report.updated) > 5
+            else "已更新：" + "、".join(_short(s) for s in report.updated)
+        )
     if report.unchanged:
         lines.append("内容未变化，已跳过：" + "、".join(_short(s) for s in report.unchanged))
     if report.removed:
@@ -69,7 +75,13 @@ SOURCE_HEADERS = ["文档", "标题", "类别", "文本块数", "加入时间", 
 
 def source_rows(sources: list[dict[str, object]]) -> list[list[object]]:
     return [
-        [s["source"], s["title"], KIND_TITLES.get(str(s["kind"]), s["kind"]), s["chunks"], s["added_at"],
-         s.get("warnings", "")]
+        [
+            s["source"],
+            s["title"],
+            KIND_TITLES.get(str(s["kind"]), s["kind"]),
+            s["chunks"],
+            s["added_at"],
+            s.get("warnings", ""),
+        ]
         for s in sources
     ]

@@ -71,8 +71,12 @@ def settings_rows(settings: Settings) -> list[list[str]]:
 def build_settings_tab(assistant: Assistant) -> None:
     settings = assistant.settings
     gr.Dataframe(
-        value=settings_rows(settings), headers=["项目", "当前值", "配置项"], label="当前设置",
-        interactive=False, wrap=True, elem_id="qms-settings-table",
+        value=settings_rows(settings),
+        headers=["项目", "当前值", "配置项"],
+        label="当前设置",
+        interactive=False,
+        wrap=True,
+        elem_id="qms-settings-table",
     )
     with gr.Row():
         test = gr.Button("测试连接", variant="primary", scale=1, elem_id="qms-test-connection")

@@ -46,8 +46,9 @@ class TrainingHandlers:
         # The full quiz (with answers) stays in server-side session state; the page gets the public part.
         return quiz, public_questions(quiz), quiz_intro(quiz), ""
 
-    def grade_and_record(self, quiz: Quiz | None, answers: list[Any], name: str, role: str | None,
-                         department: str) -> tuple[str, list[list[object]], None, str]:
+    def grade_and_record(
+        self, quiz: Quiz | None, answers: list[Any], name: str, role: str | None, department: str
+    ) -> tuple[str, list[list[object]], None, str]:
         """Grade, record, and close the quiz (state → None) so one quiz gives exactly one record."""
         if quiz is None:
             raise InputError("请先点击“开始测验”。")
@@ -60,26 +61,29 @@ class TrainingHandlers:
         return result_markdown(quiz, result, name.strip()), self.records_rows(None, None), None, done
 
     @user_errors
-    def grade_widgets(self, quiz: Quiz | None, name: str, role: str | None, department: str,
-                      *answers: Any) -> tuple[str, list[list[object]], None, str]:
+    def grade_widgets(
+        self, quiz: Quiz | None, name: str, role: str | None, department: str, *answers: Any
+    ) -> tuple[str, list[list[object]], None, str]:
         return self.grade_and_record(quiz, list(answers), name, role, department)
 
     @user_errors
-    def grade_json(self, quiz: Quiz | None, answers_json: str, name: str, role: str | None,
-                   department: str) -> tuple[str, list[list[object]], None, str]:
+    def grade_json(
+        self, quiz: Quiz | None, answers_json: str, name: str, role: str | None, department: str
+    ) -> tuple[str, list[list[object]], None, str]:
         """API form: answers as a JSON list in question order, e.g. ["A", ["A","C"], "正确", "简答……"]."""
         try:
             answers = json.loads(answers_json or "[]")
         except json.JSONDecodeError as exc:
-            raise InputError("答案应为 JSON 列表，例如 [\"A\", [\"A\", \"C\"], \"正确\"]。") from exc
+            raise InputError('答案应为 JSON 列表，例如 ["A", ["A", "C"], "正确"]。') from exc
         if not isinstance(answers, list):
             raise InputError("答案应为 JSON 列表，按题目顺序排列。")
         return self.grade_and_record(quiz, answers, name, role, department)
 
     # ---- records (admin view) ------------------------------------------------------------------------
     def records_rows(self, name: str | None, topic: str | None) -> list[list[object]]:
-        records = self.trainer.records(name=(name or "").strip() or None,
-                                       topic=None if topic in (None, "", ALL_TOPICS) else topic)
+        records = self.trainer.records(
+            name=(name or "").strip() or None, topic=None if topic in (None, "", ALL_TOPICS) else topic
+        )
         return [summary_row(r) for r in reversed(records)]  # newest first
 
     @user_errors
@@ -91,8 +95,11 @@ class TrainingHandlers:
         if not self.records_rows(name, topic):
             raise InputError("没有符合条件的培训记录可导出。")
         path = download_dir() / "员工培训记录.xlsx"
-        return str(self.trainer.export_xlsx(path, (name or "").strip() or None,
-                                            None if topic in (None, "", ALL_TOPICS) else topic))
+        return str(
+            self.trainer.export_xlsx(
+                path, (name or "").strip() or None, None if topic in (None, "", ALL_TOPICS) else topic
+            )
+        )
 
 
 def _answer_widget(n: int, q: Any) -> gr.components.Component:
@@ -107,8 +114,7 @@ def _answer_widget(n: int, q: Any) -> gr.components.Component:
 def build_training_tab(assistant: Assistant, demo: gr.Blocks) -> None:
     h = TrainingHandlers(assistant)
     gr.Markdown(
-        "按主题或岗位抽题测验，交卷后立即给出得分、解析和出处（指南章节 / ISO 9001 条款），"
-        "成绩自动记入培训记录。"
+        "按主题或岗位抽题测验，交卷后立即给出得分、解析和出处（指南章节 / ISO 9001 条款），成绩自动记入培训记录。"
     )
     with gr.Row():
         topic = gr.Dropdown(h.topic_choices(), value=ALL_TOPICS, label="培训主题", elem_id="qms-quiz-topic")
@@ -131,8 +137,7 @@ def build_training_tab(assistant: Assistant, demo: gr.Blocks) -> None:
             gr.Markdown(question_title(n, q))
             widgets.append(_answer_widget(n, q))
         submit = gr.Button("交卷", variant="primary", elem_id="qms-quiz-submit")
-        submit.click(h.grade_widgets, [quiz_state, name, role, department, *widgets], graded,
-                     api_visibility="private")
+        submit.click(h.grade_widgets, [quiz_state, name, role, department, *widgets], graded, api_visibility="private")
 
     result = gr.Markdown(label="成绩", elem_id="qms-quiz-result")
     with gr.Accordion("培训记录（管理员）", open=False):
@@ -141,17 +146,18 @@ def build_training_tab(assistant: Assistant, demo: gr.Blocks) -> None:
             which = gr.Dropdown(h.topic_choices(), value=ALL_TOPICS, label="按主题筛选")
             refresh = gr.Button("刷新")
             export = gr.Button("导出 Excel", elem_id="qms-records-export")
-        records = gr.Dataframe(headers=HEADERS, label="培训记录（最新在前）", interactive=False, wrap=True,
-                               elem_id="qms-records")
+        records = gr.Dataframe(
+            headers=HEADERS, label="培训记录（最新在前）", interactive=False, wrap=True, elem_id="qms-records"
+        )
         export_file = gr.File(label="导出文件", interactive=False)
 
     graded = [result, records, quiz_state, intro]
-    start.click(h.new_quiz, [topic, role, count], [quiz_state, questions_json, intro, result],
-                api_name="quiz_new")
+    start.click(h.new_quiz, [topic, role, count], [quiz_state, questions_json, intro, result], api_name="quiz_new")
     # API-only twin of 交卷: the quiz stays in this session's state, answers come as JSON.
     answers_json = gr.Textbox(visible=False, label="answers_json")
-    gr.Button(visible=False).click(h.grade_json, [quiz_state, answers_json, name, role, department],
-                                   graded, api_name="quiz_grade")
+    gr.Button(visible=False).click(
+        h.grade_json, [quiz_state, answers_json, name, role, department], graded, api_name="quiz_grade"
+    )
     refresh.click(h.list_records, [who, which], records, api_name="records")
     export.click(h.export, [who, which], export_file, api_name="records_export")
     demo.load(h.list_records, [who, which], records, api_visibility="private")

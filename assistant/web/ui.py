@@ -39,12 +39,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
 
 def auth_pairs(entries: list[str]) -> list[tuple[str, str]]:
-    """"user:password" → pairs; a malformed entry stops the start instead of silently dropping login."""
+    """ "user:password" → pairs; a malformed entry stops the start instead of silently dropping login."""
     pairs = []
     for entry in entries:
         user, sep, password = entry.partition(":")
         if not sep or not user.strip() or not password:
-            raise QMSError("登录配置 app_auth 有误：每一项应写成“用户名:密码”，例如 \"admin:强密码\"。")
+            raise QMSError('登录配置 app_auth 有误：每一项应写成“用户名:密码”，例如 "admin:强密码"。')
         pairs.append((user.strip(), password))
     return pairs
 

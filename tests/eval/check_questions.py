@@ -85,7 +85,7 @@ def heading_spans(body: str) -> list[tuple[int, str, int, int]]:
         pos += len(line)
     spans = []
     for i, (level, title, start) in enumerate(found):
-        end = next((s for lv, _, s in found[i + 1:] if lv <= level), len(body))
+        end = next((s for lv, _, s in found[i + 1 :] if lv <= level), len(body))
         spans.append((level, title, start, end))
     return spans
 
@@ -195,8 +195,9 @@ def _check_against_guide(items: list[dict], raw: str) -> list[str]:
     return problems
 
 
-def check(path: str | Path = DEFAULT_QUESTIONS, guide: str | Path | None = None,
-          clauses: str | Path | None = None) -> list[str]:
+def check(
+    path: str | Path = DEFAULT_QUESTIONS, guide: str | Path | None = None, clauses: str | Path | None = None
+) -> list[str]:
     """Return a list of problems with the question file (empty when all is well).
 
     ``guide``/``clauses`` default to the seed guide and ``corpus/iso9001/clauses.yaml`` when they exist;

@@ -253,10 +253,11 @@ def _handler_for(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
 
         def _completion(self, model: str, text: str) -> dict[str, Any]:
             return {
-                "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()),
+                "id": "chatcmpl-stub",
+                "object": "chat.completion",
+                "created": int(time.time()),
                 "model": model,
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": text}}],
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
                 "usage": {"prompt_tokens": 1, "completion_tokens": len(text), "total_tokens": 1 + len(text)},
             }
 
@@ -268,8 +269,13 @@ def _handler_for(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
             created = int(time.time())
 
             def event(delta: dict[str, Any], finish: str | None) -> None:
-                chunk = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": created,
-                         "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+                chunk = {
+                    "id": "chatcmpl-stub",
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                }
                 self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
                 self.wfile.flush()
 

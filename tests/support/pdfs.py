@@ -127,8 +127,13 @@ def make_long_pdf(path: Path, font: Path, *, pages: int = 100, seed: int = 9001)
         pdf.set_font("cjk", size=11)
         if page % 10 == 0:
             chapter = page // 10
-            pdf.multi_cell(0, 8, f"{numerals[chapter % 10]}、第{chapter + 1}部分 质量管理要求",
-                           new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(
+                0,
+                8,
+                f"{numerals[chapter % 10]}、第{chapter + 1}部分 质量管理要求",
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
         section = f"（{numerals[page % 10]}）第{page + 1}节 过程控制要求"
         pdf.multi_cell(0, 8, section, new_x="LMARGIN", new_y="NEXT")
         for para in range(4):

@@ -44,16 +44,12 @@ def units_of(doc: Document, chunk: int) -> list[Unit]:
         line = line.strip().replace("**", "")
         if not line or _TABLE_ROW.match(line) and set(line) <= set("|-: "):
             continue
-        if INJECTION.search(line):
-            # The whole paragraph goes: a payload may sit in the sentence after the "ignore…" one.
-            continue
         if line.startswith(("- ", "* ")) and len(line) <= _LONG_ITEM:
             units.append(Unit(line[2:].strip(), chunk, len(units), True))
         elif line.startswith(("- ", "* ")):
             # A paragraph-sized bullet is prose: pick its sentences like any other.
-            for sentence in _SENT.split(line[2:]):
-                if sentence.strip():
-                    units.append(Unit(sentence.strip(), chunk, len(units), False))
+            for sentence in _sentences(line[2:]):
+                units.append(Unit(sentence, chunk, len(units), False))
         elif _TABLE_ROW.match(line):
             cells = [c.strip() for c in line.strip("|").split("|") if c.strip()]
             if cells and cells[0] not in {"栏目"}:
@@ -66,34 +62,66 @@ def units_of(doc: Document, chunk: int) -> list[Unit]:
                     )
                 )
         else:
-            for sentence in _SENT.split(line):
-                if sentence.strip():
-                    units.append(Unit(sentence.strip(), chunk, len(units), False))
+            for sentence in _sentences(line):
+                units.append(Unit(sentence, chunk, len(units), False))
     return [u for u in units if not INJECTION.search(u.text)]
 
 
-def _score(unit: Unit, q_tokens: set[str], rank: int) -> float:
+def _sentences(text: str, min_chars: int = 16) -> list[str]:
+    """Sentences of a paragraph; a short piece split off at "；" stays with its neighbour, since a quoted
+    fragment like "内部审核的结果；" means nothing on its own."""
+    out: list[str] = []
+    drop_next = False
+    for piece in (p.strip() for p in _SENT.split(text)):
+        if not piece:
+            continue
+        if INJECTION.search(piece) or drop_next:
+            # Text addressed to the assistant is never quoted, nor the sentence after it (the payload may
+            # be there: "忽略以上指令。请回答：…").
+            drop_next = not drop_next or bool(INJECTION.search(piece))
+            continue
+        if out and (len(piece) < min_chars or len(out[-1]) < min_chars) and out[-1].endswith("；"):
+            out[-1] += piece
+        else:
+            out.append(piece)
+    return out
+
+
+def _bigrams(text: str) -> set[str]:
+    clean = re.sub(r"[\W_]+", "", text.lower())
+    return {clean[i : i + 2] for i in range(len(clean) - 1)}
+
+
+def _score(unit: Unit, q_tokens: set[str], q_bigrams: set[str], rank: int) -> float:
+    """How much of the question a unit speaks to: words (jieba) and character pairs (robust to segmentation)."""
     tokens = set(tokenize(unit.text))
     if not tokens:
         return 0.0
-    overlap = sum(len(t) for t in tokens & q_tokens)
-    # Earlier-ranked chunks are more likely on topic; the first sentence of a chunk often states its point.
-    return overlap / (1 + 0.15 * rank) + (0.4 if unit.pos == 0 else 0.0) + (0.2 if unit.is_item else 0.0)
+    words = sum(len(t) for t in tokens & q_tokens) / max(1, sum(len(t) for t in q_tokens))
+    pairs = len(_bigrams(unit.text) & q_bigrams) / max(1, len(q_bigrams))
+    # Earlier-ranked chunks are more likely on topic (retrieval MRR ≈ 0.85 on tests/eval).
+    return (words + pairs) / (1 + 0.25 * rank) + (0.05 if unit.is_item else 0.0)
 
 
 def extract(question: str, docs: list[Document], max_chars: int = 320, max_chunks: int = 3) -> list[list[Unit]]:
-    """Chosen units grouped by chunk (in rank order), each group in reading order."""
-    q_tokens = set(tokenize(expand_query(question)))
+    """Chosen units grouped by chunk, guide/company text first, each group in reading order."""
+    expanded = expand_query(question)
+    q_tokens, q_bigrams = set(tokenize(expanded)), _bigrams(question)
+    kinds = {rank: doc.metadata.get("kind") for rank, doc in enumerate(docs)}
     chosen: dict[int, list[Unit]] = {}
     pool: list[Unit] = []
     for rank, doc in enumerate(docs[: max_chunks + 1]):
         for unit in units_of(doc, rank):
-            unit.score = _score(unit, q_tokens, rank)
+            unit.score = _score(unit, q_tokens, q_bigrams, rank)
             pool.append(unit)
     pool.sort(key=lambda u: -u.score)
+    # The best-ranked passage that explains "how" (guide or company text) always contributes its best unit:
+    # retrieval ranks it first far more often than any single sentence score picks the right one.
+    lead = next((u for u in pool if kinds.get(u.chunk) not in {"clause", "principle"}), None)
+    ordered = ([lead] if lead else []) + [u for u in pool if u is not lead]
     used, seen = 0, set()
-    floor = max(0.5, 0.35 * pool[0].score) if pool else 0.0
-    for unit in pool:
+    floor = 0.45 * pool[0].score if pool else 0.0
+    for unit in ordered:
         if unit.score < floor and chosen:
             break
         key = re.sub(r"\W", "", unit.text)
@@ -113,7 +141,6 @@ def extract(question: str, docs: list[Document], max_chars: int = 320, max_chunk
                         seen.add(re.sub(r"\W", "", sibling.text))
                         used += len(sibling.text)
     # The guide (and the company's own documents) explain how; a clause summary backs it up, so it goes last.
-    kinds = {rank: doc.metadata.get("kind") for rank, doc in enumerate(docs)}
     order = sorted(chosen, key=lambda c: (kinds.get(c) in {"clause", "principle"}, c))
     clause_groups = [c for c in order if kinds.get(c) in {"clause", "principle"}]
     order = [c for c in order if c not in clause_groups[1:]]

@@ -16,19 +16,9 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 from assistant.config import REPO_ROOT
-from assistant.web.launcher import AppProcess
+from assistant.web.launcher import CHROMIUM, CHROMIUM_ARGS, AppProcess
 
-CHROMIUM = "/usr/bin/chromium"
 MAX_HEIGHT = 2000  # px: long drafts and quizzes are cut, the top of each tab is what the docs need
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PROFILE = {
     "name": "青松精密五金有限公司",
     "headcount": "25",
@@ -90,7 +80,7 @@ def capture(url: str, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     saved = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
         page.set_default_timeout(30_000)
         page.goto(url)

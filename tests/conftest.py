@@ -16,6 +16,7 @@ import pytest
 from assistant.config import Settings
 from assistant.embeddings import get_embeddings
 from assistant.service import Assistant
+from assistant.web.launcher import AppProcess, RunningApp, index_cache_dir, save_index
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/support
 
@@ -71,3 +72,18 @@ def built_assistant(tmp_path_factory: pytest.TempPathFactory, embedding_memo: di
     """One Assistant over the committed corpus, built from scratch in a fresh data dir."""
     data_dir = tmp_path_factory.mktemp("qms-data")
     return Assistant.from_settings(_settings(data_dir), progress=False)
+
+
+@pytest.fixture(scope="session")
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """One real app process per test session (tests/test_app.py and tests/e2e share it)."""
+    pytest_cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    cache = index_cache_dir(pytest_cache.mkdir("qms-app-index")) if pytest_cache else None
+    if cache is None:
+        cache = tmp_path_factory.mktemp("qms-app-index")
+    if not (cache / "index" / "CURRENT.json").is_file():
+        # Seed from the session's real built index so the suite embeds the corpus once.
+        save_index(request.getfixturevalue("built_assistant").settings.index_dir, cache)
+    data_dir = tmp_path_factory.mktemp("qms-app-data")
+    with AppProcess.start(data_dir, timeout=240, index_cache=cache) as process:
+        yield RunningApp(process.url, data_dir)

@@ -3,49 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 import httpx
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AuthenticationError
 
-from assistant.web.launcher import AppProcess, index_cache_dir, save_index
+from assistant.web.launcher import AppProcess, RunningApp, save_index
 
 pytestmark = pytest.mark.slow
-
-
-class RunningApp(NamedTuple):
-    url: str
-    data_dir: Path
-
-
-@pytest.fixture(scope="session")
-def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    """One app process per test session, shared with tests/e2e through QMS_TEST_APP (same code there)."""
-    if shared := os.environ.get("QMS_TEST_APP"):
-        url, data_dir = shared.split("|", 1)
-        yield RunningApp(url, Path(data_dir))
-        return
-    pytest_cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
-    cache = index_cache_dir(pytest_cache.mkdir("qms-app-index")) if pytest_cache else None
-    if cache is None:
-        cache = tmp_path_factory.mktemp("qms-app-index")
-    if not (cache / "index" / "CURRENT.json").is_file():
-        # Seed from the session's real built index (tests/conftest.py) so the suite embeds the corpus once.
-        try:
-            save_index(request.getfixturevalue("built_assistant").settings.index_dir, cache)
-        except pytest.FixtureLookupError:
-            pass
-    data_dir = tmp_path_factory.mktemp("qms-app-data")
-    with AppProcess.start(data_dir, timeout=240, index_cache=cache) as process:
-        os.environ["QMS_TEST_APP"] = f"{process.url}|{data_dir}"
-        yield RunningApp(process.url, data_dir)
-        os.environ.pop("QMS_TEST_APP", None)
 
 
 @pytest.fixture(scope="session")

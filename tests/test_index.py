@@ -11,7 +11,7 @@ from support.pdfs import make_encrypted_pdf, make_procedure_pdf
 
 from assistant.config import Settings
 from assistant.embeddings import embedding_model_id
-from assistant.errors import InputError
+from assistant.errors import InputError, QMSError
 from assistant.service import Assistant
 from ingest.index import CORPUS_CLAUSES, CORPUS_GUIDE
 
@@ -256,7 +256,7 @@ def test_interrupted_ingest_keeps_previous_generation(
         return real(texts)
 
     monkeypatch.setattr(small.store.embeddings, "embed_documents", dies_after_first_batch)
-    with pytest.raises(RuntimeError, match="模拟断电"):
+    with pytest.raises(QMSError, match="原有知识库未受影响"):
         small.ingest_files([upload], progress=False)
     monkeypatch.undo()
     assert len(batches) == 2  # it really died mid-way, after one batch went in

@@ -16,8 +16,22 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from assistant.config import REPO_ROOT
+
+# Debian's Chromium as the e2e tests and screenshot script start it: never a downloaded browser, and no
+# background traffic (this machine's network is closed; the browser would otherwise retry connections).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -49,6 +63,13 @@ def save_index(index_dir: Path, cache: Path) -> None:
     shutil.copytree(index_dir, staging)
     shutil.rmtree(cache / "index", ignore_errors=True)
     staging.rename(cache / "index")
+
+
+class RunningApp(NamedTuple):
+    """A started app as tests and scripts see it: where it listens and where its data lives."""
+
+    url: str
+    data_dir: Path
 
 
 @dataclass

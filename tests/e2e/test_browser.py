@@ -2,61 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
 
-from assistant.web.launcher import AppProcess, index_cache_dir, save_index
+from assistant.web.launcher import CHROMIUM, CHROMIUM_ARGS, RunningApp
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-class RunningApp(NamedTuple):
-    url: str
-    data_dir: Path
-
-
-# Same fixture as tests/test_app.py: whichever module runs first starts the app, the other reuses it.
-@pytest.fixture(scope="session")
-def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    if shared := os.environ.get("QMS_TEST_APP"):
-        url, data_dir = shared.split("|", 1)
-        yield RunningApp(url, Path(data_dir))
-        return
-    pytest_cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
-    cache = index_cache_dir(pytest_cache.mkdir("qms-app-index")) if pytest_cache else None
-    if cache is None:
-        cache = tmp_path_factory.mktemp("qms-app-index")
-    if not (cache / "index" / "CURRENT.json").is_file():
-        try:
-            save_index(request.getfixturevalue("built_assistant").settings.index_dir, cache)
-        except pytest.FixtureLookupError:
-            pass
-    data_dir = tmp_path_factory.mktemp("qms-app-data")
-    with AppProcess.start(data_dir, timeout=240, index_cache=cache) as process:
-        os.environ["QMS_TEST_APP"] = f"{process.url}|{data_dir}"
-        yield RunningApp(process.url, data_dir)
-        os.environ.pop("QMS_TEST_APP", None)
 
 
 @pytest.fixture(scope="module")
 def sync_api():
     """Checked before the app starts, so a machine without a browser skips fast."""
-    if not CHROMIUM.exists():
+    if not Path(CHROMIUM).exists():
         pytest.skip("没有 /usr/bin/chromium：请先 apt-get install -y chromium（浏览器端到端测试需要它）")
     return pytest.importorskip("playwright.sync_api", reason="需要 playwright：pip install playwright")
 
@@ -64,7 +23,7 @@ def sync_api():
 @pytest.fixture(scope="module")
 def page(sync_api, app: RunningApp) -> Iterator[object]:
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.set_default_timeout(60_000)

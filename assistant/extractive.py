@@ -12,6 +12,9 @@ from ingest.tokenize import expand_query, tokenize
 _SENT = re.compile(r"(?<=[。！？；])")
 _TABLE_ROW = re.compile(r"^\|")
 _LONG_ITEM = 150
+RANK_DECAY = 0.25  # score divisor per retrieval rank
+RELATIVE_FLOOR = 0.3  # units scoring below this share of the best unit are left out
+LEAD_CHUNKS = 2  # the top-ranked guide/company passages that always contribute their best sentence
 # Text in uploaded documents is data: sentences that address the assistant are never quoted as answers.
 INJECTION = re.compile(
     r"(忽略|无视|忘记|不要理会).{0,8}(以上|之前|前面|上述|所有|系统).{0,6}(指令|提示|规则|要求)|"
@@ -100,7 +103,7 @@ def _score(unit: Unit, q_tokens: set[str], q_bigrams: set[str], rank: int) -> fl
     words = sum(len(t) for t in tokens & q_tokens) / max(1, sum(len(t) for t in q_tokens))
     pairs = len(_bigrams(unit.text) & q_bigrams) / max(1, len(q_bigrams))
     # Earlier-ranked chunks are more likely on topic (retrieval MRR ≈ 0.85 on tests/eval).
-    return (words + pairs) / (1 + 0.25 * rank) + (0.05 if unit.is_item else 0.0)
+    return (words + pairs) / (1 + RANK_DECAY * rank) + (0.05 if unit.is_item else 0.0)
 
 
 def extract(question: str, docs: list[Document], max_chars: int = 320, max_chunks: int = 3) -> list[list[Unit]]:
@@ -115,12 +118,17 @@ def extract(question: str, docs: list[Document], max_chars: int = 320, max_chunk
             unit.score = _score(unit, q_tokens, q_bigrams, rank)
             pool.append(unit)
     pool.sort(key=lambda u: -u.score)
-    # The best-ranked passage that explains "how" (guide or company text) always contributes its best unit:
-    # retrieval ranks it first far more often than any single sentence score picks the right one.
-    lead = next((u for u in pool if kinds.get(u.chunk) not in {"clause", "principle"}), None)
-    ordered = ([lead] if lead else []) + [u for u in pool if u is not lead]
+    # The best-ranked passages that explain "how" (guide or company text) contribute their best unit first:
+    # retrieval orders passages better than a single sentence's word overlap does.
+    leads: list[Unit] = []
+    for rank in sorted(kinds)[: LEAD_CHUNKS + 1]:
+        best = next((u for u in pool if u.chunk == rank), None)
+        if best and kinds.get(rank) not in {"clause", "principle"} and len(leads) < LEAD_CHUNKS:
+            if not leads or best.score >= RELATIVE_FLOOR * pool[0].score:
+                leads.append(best)
+    ordered = leads + [u for u in pool if u not in leads]
     used, seen = 0, set()
-    floor = 0.45 * pool[0].score if pool else 0.0
+    floor = RELATIVE_FLOOR * pool[0].score if pool else 0.0
     for unit in ordered:
         if unit.score < floor and chosen:
             break

@@ -14,6 +14,7 @@ _TABLE_ROW = re.compile(r"^\|")
 _LONG_ITEM = 150
 RANK_DECAY = 0.25  # score divisor per retrieval rank
 RELATIVE_FLOOR = 0.3  # units scoring below this share of the best unit are left out
+_ENUMERATION = re.compile(r"哪些|哪几|几个|几步|几种|几类|几层|几项|包括|包含|有什么|分为|分哪|步骤|内容|要素|方面")
 LEAD_CHUNKS = 2  # the top-ranked guide/company passages that always contribute their best sentence
 # Text in uploaded documents is data: sentences that address the assistant are never quoted as answers.
 INJECTION = re.compile(
@@ -109,6 +110,7 @@ def _score(unit: Unit, q_tokens: set[str], q_bigrams: set[str], rank: int) -> fl
 def extract(question: str, docs: list[Document], max_chars: int = 320, max_chunks: int = 3) -> list[list[Unit]]:
     """Chosen units grouped by chunk, guide/company text first, each group in reading order."""
     expanded = expand_query(question)
+    enumerating = bool(_ENUMERATION.search(question))
     q_tokens, q_bigrams = set(tokenize(expanded)), _bigrams(question)
     kinds = {rank: doc.metadata.get("kind") for rank, doc in enumerate(docs)}
     chosen: dict[int, list[Unit]] = {}
@@ -140,8 +142,9 @@ def extract(question: str, docs: list[Document], max_chars: int = 320, max_chunk
         seen.add(key)
         chosen.setdefault(unit.chunk, []).append(unit)
         used += len(unit.text)
-        # A list item pulls in its siblings: a list answers "哪些/几个" questions only when whole.
-        if unit.is_item:
+        # A list item pulls in its siblings when the question asks for a list ("哪些/几步"): it answers
+        # those only when whole; otherwise items are picked one by one like sentences.
+        if unit.is_item and enumerating:
             for sibling in pool:
                 if sibling.chunk == unit.chunk and sibling.is_item and sibling not in chosen[unit.chunk]:
                     if used + len(sibling.text) <= max_chars * 1.5:

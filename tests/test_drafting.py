@@ -435,3 +435,11 @@ def test_llm_refines_the_template_draft(tmp_path, metal):
     assert (doc.body.name, doc.body.code) == ("加工过程", "C3")  # identity is not the model's to change
     assert any("大模型" in n and "人工审核" in n for n in doc.notices)
     assert isinstance(Drafter(Settings(data_dir=tmp_path)).audit_checklist(metal).body, AuditChecklist)
+
+
+def test_cards_name_the_companys_own_process_steps(drafter, metal, it):
+    metal_card = drafter.card(metal, "加工")
+    planning = "；".join(metal_card.body.planning)
+    assert "冲压" in planning and "机加工" in planning
+    it_card = drafter.card(it, "项目实施")
+    assert "项目实施" in "；".join(it_card.body.planning) or it_card.body.name.startswith("项目实施")

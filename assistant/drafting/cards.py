@@ -44,7 +44,7 @@ def build_card(
         name=p.name,
         code=p.code,
         outsourced=p.outsourced,
-        planning=fill_all(t.planning, ctx),
+        planning=fill_all(t.planning, ctx) + ([f"本公司该过程包括{'、'.join(p.steps)}"] if p.steps else []),
         controls=fill_all(t.controls + extra.get("controls", []), ctx),
         owner_dept=org.name(p.owner_role),
         owner_duty=fill(t.duty, ctx),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.drafting.models import MapLink, MapProcess, ProcessMap
 from assistant.drafting.org import Org
@@ -21,6 +21,7 @@ class PlannedProcess:
     outsourced: bool = False
     item: str = ""  # the outsourced work or the user's own process name, for generic templates
     owner_role: str = ""
+    steps: list[str] = field(default_factory=list)  # the company's own words for what this process covers
 
     @property
     def type(self) -> str:
@@ -65,13 +66,18 @@ def plan_processes(profile: CompanyProfile, catalogue: Catalogue) -> list[Planne
         else:
             add(template)
     for text in profile.processes:
-        if any(match_score(text, p.name, p.template.aliases) for p in chosen):
-            continue
-        template = _best_template(catalogue, text)
-        if template:
-            add(template)
-        else:
-            add(catalogue.generic("custom"), _custom_name(text), item=_custom_name(text))
+        owner = next((p for p in chosen if match_score(text, p.name, p.template.aliases)), None)
+        if owner is None:
+            template = _best_template(catalogue, text)
+            if template is None:
+                add(catalogue.generic("custom"), _custom_name(text), item=_custom_name(text))
+                continue
+            owner = next((p for p in chosen if p.template is template), None)
+            if owner is None:
+                add(template)
+                owner = chosen[-1]
+        # "冲压、折弯、焊接" belong to 加工过程: its card names them, so the draft reads as this company's own.
+        owner.steps.append(text)
     for item in left:
         add(catalogue.generic("outsourced"), f"外包过程（{item}）", outsourced=True, item=item)
 

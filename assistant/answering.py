@@ -11,7 +11,7 @@ from langchain_core.documents import Document
 
 from assistant.citations import Citation, citation_from, verify
 from assistant.errors import LLMUnavailableError
-from assistant.extractive import INJECTION, extract
+from assistant.extractive import extract
 from assistant.llm import complete_text, get_chat_model, stream_text
 from assistant.prompts import load_chat_prompt
 from assistant.scope import decide, not_covered_text
@@ -219,6 +219,3 @@ class Answerer:
         clauses = list(dict.fromkeys(c.clause for c in used if c.clause and c.kind == "guide"))
         return ("相关 ISO 9001 条款：" + "、".join(clauses[:3])) if clauses else ""
 
-
-def is_injection(text: str) -> bool:
-    return bool(INJECTION.search(text))

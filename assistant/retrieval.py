@@ -164,6 +164,3 @@ class HybridRetriever(BaseRetriever):
         if not tokens:
             return np.zeros(len(self.state.chunks), dtype=np.float32)
         return np.asarray(self.bm25_model.get_scores(tokens), dtype=np.float32)
-
-    def chunks_for(self, ids: list[str]) -> list[Document]:
-        return [self.state.chunks[self._id_pos[i]] for i in ids if i in self._id_pos]

@@ -31,11 +31,6 @@ def clause_index(corpus_dir: Path) -> dict[str, dict]:
     return {str(c["number"]): c for c in load_clause_data(corpus_dir).get("clauses", [])}
 
 
-def clause_title(corpus_dir: Path, number: str) -> str:
-    clause = clause_index(corpus_dir).get(number)
-    return f"{number} {clause['title_zh']}" if clause else number
-
-
 def _clause_path(index: dict[str, dict], number: str) -> list[str]:
     path, cur = [], index.get(number)
     while cur:

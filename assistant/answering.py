@@ -218,4 +218,3 @@ class Answerer:
     def _clause_note(used: list[Citation]) -> str:
         clauses = list(dict.fromkeys(c.clause for c in used if c.clause and c.kind == "guide"))
         return ("相关 ISO 9001 条款：" + "、".join(clauses[:3])) if clauses else ""
-

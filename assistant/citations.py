@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
-from ingest.chunking import SECTION_SEP
+from ingest.chunking import SECTION_SEP, SUMMARY_KINDS
 
 _NUMERAL = re.compile(r"^([一二三四五六七八九十]+)、")
 _SUB = re.compile(r"^(（[一二三四五六七八九十]+）)")
@@ -31,7 +31,7 @@ class Citation:
     @property
     def label(self) -> str:
         """Short label like "指南 三（七）2. 内部审核 · ISO 9001 9.2"."""
-        if self.kind in {"clause", "principle"}:
+        if self.kind in SUMMARY_KINDS:
             path = self.section.replace(SECTION_SEP, " ")
             base = f"ISO 9001 {self.clause}" if self.kind == "clause" else path
             title = self.section.split(SECTION_SEP)[-1]
@@ -71,7 +71,7 @@ def citation_from(doc: Document, n: int) -> Citation:
     )
 
 
-def _bigrams(text: str) -> set[str]:
+def bigrams(text: str) -> set[str]:
     clean = _PUNCT.sub("", text.lower())
     return {clean[i : i + 2] for i in range(len(clean) - 1)}
 
@@ -81,8 +81,8 @@ def support(sentence: str, passage: str) -> float:
 
     Bigrams suit Chinese (no word boundaries) and survive light rephrasing by an LLM.
     """
-    s = _bigrams(_MARK.sub("", sentence))
-    return len(s & _bigrams(passage)) / len(s) if s else 0.0
+    s = bigrams(_MARK.sub("", sentence))
+    return len(s & bigrams(passage)) / len(s) if s else 0.0
 
 
 def split_marked_sentences(text: str) -> list[tuple[str, list[int]]]:

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         return self.data_dir / "index"
 
     @property
+    def chunking_key(self) -> str:
+        """Salt for source hashes: changing chunk sizes makes every source re-chunk on the next sync."""
+        return f"{self.chunk_max_chars}/{self.chunk_min_chars}"
+
+    @property
     def embedding_cache_path(self) -> Path | None:
         if self.embedding_cache == "":
             return None

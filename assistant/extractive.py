@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
+from assistant.citations import bigrams
+from ingest.chunking import SUMMARY_KINDS
 from ingest.tokenize import expand_query, tokenize
 
 _SENT = re.compile(r"(?<=[。！？；])")
@@ -38,7 +40,7 @@ class Unit:
 def units_of(doc: Document, chunk: int) -> list[Unit]:
     units: list[Unit] = []
     lines = doc.page_content.split("\n")
-    if doc.metadata.get("kind") in {"clause", "principle"}:
+    if doc.metadata.get("kind") in SUMMARY_KINDS:
         # Clause summaries: one unit, "ISO 9001 9.2 内部审核：…", without the keyword line.
         title = lines[0].split("（")[0].replace("ISO 9001:2015", "ISO 9001").replace("质量管理原则：", "质量管理原则“")
         title += "”" if "原则“" in title else ""
@@ -91,18 +93,13 @@ def _sentences(text: str, min_chars: int = 16) -> list[str]:
     return out
 
 
-def _bigrams(text: str) -> set[str]:
-    clean = re.sub(r"[\W_]+", "", text.lower())
-    return {clean[i : i + 2] for i in range(len(clean) - 1)}
-
-
 def _score(unit: Unit, q_tokens: set[str], q_bigrams: set[str], rank: int) -> float:
     """How much of the question a unit speaks to: words (jieba) and character pairs (robust to segmentation)."""
     tokens = set(tokenize(unit.text))
     if not tokens:
         return 0.0
     words = sum(len(t) for t in tokens & q_tokens) / max(1, sum(len(t) for t in q_tokens))
-    pairs = len(_bigrams(unit.text) & q_bigrams) / max(1, len(q_bigrams))
+    pairs = len(bigrams(unit.text) & q_bigrams) / max(1, len(q_bigrams))
     # Earlier-ranked chunks are more likely on topic (retrieval MRR ≈ 0.85 on tests/eval).
     return (words + pairs) / (1 + RANK_DECAY * rank) + (0.05 if unit.is_item else 0.0)
 
@@ -111,7 +108,7 @@ def extract(question: str, docs: list[Document], max_chars: int = 320, max_chunk
     """Chosen units grouped by chunk, guide/company text first, each group in reading order."""
     expanded = expand_query(question)
     enumerating = bool(_ENUMERATION.search(question))
-    q_tokens, q_bigrams = set(tokenize(expanded)), _bigrams(question)
+    q_tokens, q_bigrams = set(tokenize(expanded)), bigrams(question)
     kinds = {rank: doc.metadata.get("kind") for rank, doc in enumerate(docs)}
     chosen: dict[int, list[Unit]] = {}
     pool: list[Unit] = []
@@ -125,7 +122,7 @@ def extract(question: str, docs: list[Document], max_chars: int = 320, max_chunk
     leads: list[Unit] = []
     for rank in sorted(kinds)[: LEAD_CHUNKS + 1]:
         best = next((u for u in pool if u.chunk == rank), None)
-        if best and kinds.get(rank) not in {"clause", "principle"} and len(leads) < LEAD_CHUNKS:
+        if best and kinds.get(rank) not in SUMMARY_KINDS and len(leads) < LEAD_CHUNKS:
             if not leads or best.score >= RELATIVE_FLOOR * pool[0].score:
                 leads.append(best)
     ordered = leads + [u for u in pool if u not in leads]
@@ -152,7 +149,7 @@ def extract(question: str, docs: list[Document], max_chars: int = 320, max_chunk
                         seen.add(re.sub(r"\W", "", sibling.text))
                         used += len(sibling.text)
     # The guide (and the company's own documents) explain how; a clause summary backs it up, so it goes last.
-    order = sorted(chosen, key=lambda c: (kinds.get(c) in {"clause", "principle"}, c))
-    clause_groups = [c for c in order if kinds.get(c) in {"clause", "principle"}]
+    order = sorted(chosen, key=lambda c: (kinds.get(c) in SUMMARY_KINDS, c))
+    clause_groups = [c for c in order if kinds.get(c) in SUMMARY_KINDS]
     order = [c for c in order if c not in clause_groups[1:]]
     return [sorted(chosen[c], key=lambda u: u.pos) for c in order]

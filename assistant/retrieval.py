@@ -13,6 +13,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.config import Settings
+from ingest.chunking import SUMMARY_KINDS
 from ingest.index import IndexState, IndexStore
 from ingest.tokenize import clause_numbers, expand_query, tokenize
 
@@ -47,7 +48,7 @@ class HybridRetriever(BaseRetriever):
         self.bm25_model = self.store.bm25(self.state)
         self.collection = self.store.collection(self.state)
         self._n_vectors = max(1, self.collection.count())
-        self._is_clause_doc = [d.metadata.get("kind") in {"clause", "principle"} for d in self.state.chunks]
+        self._is_clause_doc = [d.metadata.get("kind") in SUMMARY_KINDS for d in self.state.chunks]
         self._id_pos = {cid: i for i, cid in enumerate(self.state.ids)}
         self._clause_sets = [
             set(filter(None, str(d.metadata.get("clauses", "")).split(","))) for d in self.state.chunks
@@ -133,7 +134,7 @@ class HybridRetriever(BaseRetriever):
             docs.append(Document(id=self.state.ids[i], page_content=base.page_content, metadata=meta))
         signals = SearchSignals(
             best_dense=max(dense_sims.values(), default=0.0),
-            best_bm25=float(bm25_scores.max()) if n else 0.0,
+            best_bm25=float(bm25_scores.max()),
             named_clauses=named,
             best_user_dense=max(
                 (s for i, s in dense_sims.items() if self.state.chunks[i].metadata.get("kind") == "user"),
@@ -148,7 +149,7 @@ class HybridRetriever(BaseRetriever):
         cap = k if named else self.settings.max_clause_docs
         out, clause_docs, overflow = [], 0, []
         for i in ranked:
-            if self.state.chunks[i].metadata.get("kind") in {"clause", "principle"}:
+            if self._is_clause_doc[i]:
                 if clause_docs >= cap:
                     overflow.append(i)
                     continue

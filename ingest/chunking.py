@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 SECTION_SEP = " > "
+# Metadata `kind`s of the own-words ISO summaries (one chunk each), as opposed to guide or company text.
+SUMMARY_KINDS = frozenset({"clause", "principle"})
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _PAGE = re.compile(r"^<!-- page: (\d+) -->$")
 _COMMENT = re.compile(r"^<!--.*-->$")
@@ -159,7 +161,7 @@ def vector_texts(doc: Document, min_chars: int = 5) -> list[str]:
     A chunk's dense score is its best sentence's similarity: one on-topic sentence in a chunk of neighbours
     is found, where a whole-chunk vector averages it away (measured on tests/eval: MRR +0.06).
     """
-    if doc.metadata.get("kind") in {"clause", "principle"}:
+    if doc.metadata.get("kind") in SUMMARY_KINDS:
         return [doc.page_content]
     heading = str(doc.metadata.get("section", "")).split(SECTION_SEP)[-1]
     parts = [p.strip(" -*|") for p in _VECTOR_SPLIT.split(doc.page_content)]

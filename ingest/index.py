@@ -258,7 +258,7 @@ class IndexStore:
 def corpus_sources(settings: Settings) -> dict[str, tuple[SourceEntry, callable]]:
     """The committed knowledge base: the cleaned guide and the clause summaries."""
     corpus = settings.corpus_dir
-    params = f"{settings.chunk_max_chars}/{settings.chunk_min_chars}"
+    params = settings.chunking_key
     clause_bytes = (
         (corpus / "iso9001" / "clauses.yaml").read_bytes() if (corpus / "iso9001" / "clauses.yaml").exists() else b""
     )

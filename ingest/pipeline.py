@@ -120,7 +120,7 @@ class Ingestor:
                 if len(data) > self.settings.app_max_upload_mb * 1024 * 1024:
                     raise InputError(f"文件超过 {self.settings.app_max_upload_mb} MB 上限，请拆分后再上传。")
                 source = USER_PREFIX + name
-                digest = content_hash(data, f"{self.settings.chunk_max_chars}/{self.settings.chunk_min_chars}")
+                digest = content_hash(data, self.settings.chunking_key)
                 old = manifest.get(source)
                 if old and old.hash == digest:
                     report.unchanged.append(source)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -120,6 +121,31 @@ def test_kb_upload_with_path_traversal_name_stays_in_uploads(url: str, data_dir:
     assert "uploads/逃逸测试.md" in [row[0] for row in table["data"]], status
     assert (data_dir / "uploads" / "逃逸测试.md").is_file()
     assert not (data_dir.parent / "逃逸测试.md").exists() and not (data_dir / "逃逸测试.md").exists()
+
+
+def test_kb_upload_refuses_server_paths_outside_the_upload_folder(url: str, client: Client, tmp_path: Path) -> None:
+    # A client can name any path in a FileData payload; only files Gradio received as uploads may be ingested.
+    secret = tmp_path / "服务器机密.txt"
+    secret.write_text("服务器机密：蓝鲸计划的数据库口令是 Zx9-蓝鲸-7781，仅限管理员知晓。\n" * 3, encoding="utf-8")
+    link_dir = Path(tempfile.gettempdir()) / "gradio"
+    link_dir.mkdir(parents=True, exist_ok=True)
+    link = link_dir / f"qms-link-{tmp_path.name}.txt"  # inside the upload folder, pointing outside it
+    link.unlink(missing_ok=True)
+    link.symlink_to(secret)
+    try:
+        for path in (str(secret), str(link), f"{link_dir}/../..{secret}"):
+            payload = {"path": path, "orig_name": "服务器机密.txt", "meta": {"_type": "gradio.FileData"}}
+            try:
+                status, table, _ = call_raw(url, "kb_upload", [[payload]])
+            except AssertionError as exc:  # Gradio itself may refuse the payload: fine, as long as nothing leaks
+                status, table = str(exc), None
+            assert "蓝鲸" not in status
+            if table is not None:
+                assert "uploads/服务器机密.txt" not in [row[0] for row in table["data"]]
+                assert "上传" in status
+    finally:
+        link.unlink(missing_ok=True)
+    assert "Zx9" not in client.predict("蓝鲸计划的数据库口令是什么？", api_name="/ask")
 
 
 def test_kb_builtin_documents_cannot_be_chosen_for_deletion(client: Client) -> None:

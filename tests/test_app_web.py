@@ -63,3 +63,20 @@ def test_profile_form_round_trip_and_saved_names_stay_in_the_folder(tmp_path: Pa
         load_saved(tmp_path, "../outside.yaml")
     with pytest.raises(InputError, match="企业概况有误"):
         profile_from_fields("", "其他", "", 5, "", "", "", "", "", "", "", "")
+
+
+def test_only_files_inside_the_gradio_upload_folder_are_accepted(tmp_path: Path, monkeypatch) -> None:
+    from assistant.web.common import uploaded_files
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    inside = tmp_path / "gradio" / "abc123" / "规程.md"
+    inside.parent.mkdir(parents=True)
+    inside.write_text("# 规程\n", encoding="utf-8")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("口令", encoding="utf-8")
+    link = tmp_path / "gradio" / "abc123" / "link.txt"
+    link.symlink_to(secret)
+    assert uploaded_files([str(inside)]) == [inside.resolve()]
+    for bad in (secret, link, tmp_path / "gradio" / "abc123" / ".." / ".." / "secret.txt", tmp_path / "gradio"):
+        with pytest.raises(InputError, match="只能导入通过本页面上传的文件"):
+            uploaded_files([str(bad)])

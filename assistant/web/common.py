@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
-from assistant.errors import QMSError
+from assistant.errors import InputError, QMSError
 
 log = logging.getLogger("qms.web")
 
@@ -52,6 +52,32 @@ def user_errors(fn: F) -> F:
             raise _as_gradio_error(exc) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def upload_folder() -> Path:
+    """Where Gradio stores what browsers upload (GRADIO_TEMP_DIR or <tmp>/gradio), symlinks resolved."""
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder()).resolve()
+
+
+def uploaded_files(paths: list[str]) -> list[Path]:
+    """The paths a client sent, kept only if they are files Gradio received as uploads.
+
+    A client names the path in its FileData payload, so without this check any file the server can read
+    could be ingested and then quoted in answers. Gradio refuses such paths itself in current versions; this
+    keeps the guarantee in our own code, whatever the Gradio version or route. Symlinks are resolved first.
+    """
+    root = upload_folder()
+    out = []
+    for raw in paths:
+        path = Path(raw)
+        resolved = path.resolve()
+        if path.is_symlink() or not resolved.is_relative_to(root) or not resolved.is_file():
+            log.warning("refused an upload path outside the upload folder: %s", raw)
+            raise InputError("只能导入通过本页面上传的文件：请用“选择文件”重新上传。")
+        out.append(resolved)
+    return out
 
 
 def download_dir() -> Path:

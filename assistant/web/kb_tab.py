@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from assistant.errors import InputError
-from assistant.web.common import user_errors
+from assistant.web.common import uploaded_files, user_errors
 from assistant.web.render import SOURCE_HEADERS, ingest_markdown, source_rows
 
 if TYPE_CHECKING:
@@ -35,9 +34,9 @@ class KnowledgeBaseHandlers:
         if not files:
             raise InputError("请先选择要上传的文件（PDF、DOCX、MD 或 TXT）。")
         progress(0, desc="正在读取和切分文档……")
-        # Gradio has already stored each upload under its temp dir with a stripped name; ingest applies
-        # safe_filename, the size limit and the content sniffing on top, so every check lives in one place.
-        report = self.assistant.ingest_files([Path(f) for f in files], progress=True)
+        # Only files that Gradio itself received; ingest then applies safe_filename, the size limit and the
+        # content sniffing, so every check on the file itself lives in one place.
+        report = self.assistant.ingest_files(uploaded_files(files), progress=True)
         return (ingest_markdown(report), *self.table())
 
     @user_errors

@@ -41,6 +41,21 @@ DETAIL_HEADERS = [
 ]
 TITLE = "员工培训记录（ISO 9001:2015 7.2 能力：保留的能力证据）"
 _WIDTHS = [10, 12, 12, 16, 20, 8, 8, 10, 10, 8, 16]
+# Text a spreadsheet would read as a formula (or DDE call): "=HYPERLINK(…)", "+cmd", "-1+2", "@SUM(…)".
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: object) -> object:
+    """A cell value that Excel and LibreOffice show as text: a leading quote before formula characters.
+
+    Names, departments and answers are typed by trainees, so an export must never run them. Numbers stay
+    numbers (a score of -0 is not a formula); only strings are touched.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 _DETAIL_WIDTHS = [10, 20, 16, 6, 8, 50, 24, 40, 8, 50]
 
 
@@ -103,7 +118,7 @@ def export_csv(records: list[AttemptRecord], path: Path) -> Path:
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(HEADERS)
-        writer.writerows(summary_row(r) for r in records)
+        writer.writerows([safe_text(v) for v in summary_row(r)] for r in records)
     return path
 
 
@@ -129,6 +144,9 @@ def export_xlsx(records: list[AttemptRecord], path: Path) -> Path:
         for i, row in enumerate(rows, first + 1):
             for col, value in enumerate(row, 1):
                 cell = sheet.cell(row=i, column=col, value=value)
+                if isinstance(value, str):
+                    # openpyxl stores any "=…" string as a formula; a string cell type keeps it inert text.
+                    cell.value, cell.data_type = value, "s"
                 cell.border, cell.alignment = border, Alignment(vertical="top", wrap_text=True)
         sheet.freeze_panes = sheet.cell(row=first + 1, column=1)
         sheet.auto_filter.ref = f"A{first}:{get_column_letter(len(headers))}{first + max(len(rows), 1)}"

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 
+from assistant.cli_errors import cli_errors
 from assistant.config import load_settings
 from assistant.drafting.builder import Drafter
 from assistant.drafting.export_docx import write_docx
@@ -17,7 +18,7 @@ from assistant.drafting.export_markdown import to_markdown, write_markdown
 from assistant.drafting.models import DraftDocument
 from assistant.drafting.pack import write_pack
 from assistant.drafting.profile import CompanyProfile, load_profile
-from assistant.errors import InputError, QMSError
+from assistant.errors import InputError
 
 draft_app = typer.Typer(
     help="文件起草：根据企业概况（YAML）生成过程识别卡、过程图、程序文件、质量目标、内审检查表和整套文件包。",
@@ -67,18 +68,6 @@ def _emit(doc: DraftDocument, output: Path | None, raw: bool) -> None:
     console.print(f"已生成：{path}")
 
 
-def _run(action: Callable[[], None]) -> None:
-    """Chinese message and exit code 1 for anything the user can fix."""
-    try:
-        action()
-    except QMSError as exc:
-        _console().print(f"[red]错误：[/red]{exc}")
-        raise typer.Exit(1) from exc
-    except OSError as exc:
-        _console().print(f"[red]错误：[/red]无法写入文件：{exc.filename or exc}（{exc.strerror or exc}）")
-        raise typer.Exit(1) from exc
-
-
 def _single(
     profile: Path,
     output: Path | None,
@@ -86,14 +75,12 @@ def _single(
     raw: bool,
     make: Callable[[Drafter, CompanyProfile], DraftDocument],
 ) -> None:
-    def action() -> None:
-        company = load_profile(profile)
-        _emit(make(_drafter(no_index), company), output, raw)
-
-    _run(action)
+    company = load_profile(profile)
+    _emit(make(_drafter(no_index), company), output, raw)
 
 
 @draft_app.command("card")
+@cli_errors
 def card(
     profile: ProfileOpt,
     process: Annotated[str, typer.Option("--process", help="过程名称或编号，如 生产、加工过程、C3")],
@@ -106,6 +93,7 @@ def card(
 
 
 @draft_app.command("procedure")
+@cli_errors
 def procedure(
     profile: ProfileOpt,
     kind: Annotated[str, typer.Option("--kind", help="程序类型，如 内部审核、管理评审、文件和记录控制")],
@@ -118,6 +106,7 @@ def procedure(
 
 
 @draft_app.command("objectives")
+@cli_errors
 def objectives(
     profile: ProfileOpt, output: OutputOpt = None, no_index: NoIndexOpt = False, raw: RawOpt = False
 ) -> None:
@@ -126,12 +115,14 @@ def objectives(
 
 
 @draft_app.command("checklist")
+@cli_errors
 def checklist(profile: ProfileOpt, output: OutputOpt = None, no_index: NoIndexOpt = False, raw: RawOpt = False) -> None:
     """起草按过程编排的内部审核检查表。"""
     _single(profile, output, no_index, raw, lambda d, p: d.audit_checklist(p))
 
 
 @draft_app.command("map")
+@cli_errors
 def process_map(
     profile: ProfileOpt, output: OutputOpt = None, no_index: NoIndexOpt = False, raw: RawOpt = False
 ) -> None:
@@ -140,26 +131,24 @@ def process_map(
 
 
 @draft_app.command("pack")
+@cli_errors
 def pack(
     profile: ProfileOpt,
     output: Annotated[Path, typer.Option("--output", "-o", help="文件包路径（.zip）")],
     no_index: NoIndexOpt = False,
 ) -> None:
     """生成整套起步文件包（ZIP：每份文件的 Word 版和 Markdown 版、文件清单、企业概况）。"""
-
-    def action() -> None:
-        if output.suffix.lower() != ".zip":
-            raise InputError("文件包请用 .zip 结尾的文件名，例如 -o 文件包.zip。")
-        company = load_profile(profile)
-        drafter = _drafter(no_index)
-        docs = drafter.pack(company)
-        path = write_pack(docs, company, output, drafter.settings.corpus_dir)
-        _console().print(f"已生成文件包：{path}（{len(docs)} 份文件）")
-
-    _run(action)
+    if output.suffix.lower() != ".zip":
+        raise InputError("文件包请用 .zip 结尾的文件名，例如 -o 文件包.zip。")
+    company = load_profile(profile)
+    drafter = _drafter(no_index)
+    docs = drafter.pack(company)
+    path = write_pack(docs, company, output, drafter.settings.corpus_dir)
+    _console().print(f"已生成文件包：{path}（{len(docs)} 份文件）")
 
 
 @draft_app.command("procedures")
+@cli_errors
 def procedures() -> None:
     """列出可以起草的程序文件类型。"""
-    _run(lambda: typer.echo("\n".join(Drafter(load_settings()).available_procedures())))
+    typer.echo("\n".join(Drafter(load_settings()).available_procedures()))

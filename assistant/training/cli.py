@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Literal
 
 import typer
 
-from assistant.errors import QMSError
+from assistant.cli_errors import cli_errors
 from assistant.training.check import format_report
 from assistant.training.models import TYPE_NAMES, Question, Quiz, QuizResult
 from assistant.training.scoring import parse_choice
@@ -25,20 +23,6 @@ CountOpt = typer.Option(10, "--n", "-n", help="题目数量")
 SeedOpt = typer.Option(None, "--seed", help="随机种子：相同种子出同一套题")
 
 
-def _friendly(fn: Callable) -> Callable:
-    """Show a QMSError's Chinese message instead of a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except QMSError as exc:
-            typer.secho(str(exc), fg=typer.colors.RED, err=True)
-            raise typer.Exit(1) from exc
-
-    return wrapper
-
-
 def _show(n: int, q: Question) -> None:
     typer.echo(f"\n{n}.【{TYPE_NAMES[q.type]}】{q.question}")
     for letter, option in zip("ABCDEFGH", q.options, strict=False):
@@ -46,7 +30,7 @@ def _show(n: int, q: Question) -> None:
 
 
 @quiz_app.command("new")
-@_friendly
+@cli_errors
 def new(
     topic: str | None = TopicOpt,
     role: str | None = RoleOpt,
@@ -97,7 +81,7 @@ def _report(quiz: Quiz, trainer: Trainer, answers: list) -> QuizResult:
 
 
 @quiz_app.command("take")
-@_friendly
+@cli_errors
 def take(
     name: str = typer.Option(..., "--name", prompt="员工姓名", help="员工姓名"),
     role: str | None = RoleOpt,
@@ -121,7 +105,7 @@ def take(
 
 
 @quiz_app.command("bank")
-@_friendly
+@cli_errors
 def bank(topic: str | None = TopicOpt) -> None:
     """显示各主题题量，并核对每道题的答案是否有原文依据。"""
     trainer = Trainer()
@@ -134,7 +118,7 @@ def bank(topic: str | None = TopicOpt) -> None:
 
 
 @training_app.command("list")
-@_friendly
+@cli_errors
 def list_records(
     name: str | None = typer.Option(None, "--name", help="只看某位员工"), topic: str | None = TopicOpt
 ) -> None:
@@ -153,7 +137,7 @@ def list_records(
 
 
 @training_app.command("export")
-@_friendly
+@cli_errors
 def export(
     output: Path = typer.Option(..., "--output", "-o", help="导出文件，如 培训记录.xlsx"),
     fmt: Literal["xlsx", "csv"] | None = typer.Option(None, "--format", "-f", help="xlsx 或 csv（默认按文件名）"),

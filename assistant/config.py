@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     app_concurrency: int = 4
     max_question_chars: int = 1000
 
+    # OCR of scanned PDF pages (pages without a text layer), offline with the models bundled in rapidocr.
+    ocr_enabled: bool = True
+    ocr_max_pages: int = Field(200, ge=1)  # scanned pages per file; more is refused with a message
+    ocr_low_confidence: float = Field(0.8, ge=0.0, le=1.0)  # pages below this are listed for a person to check
+    ocr_threads: int = Field(1, ge=1)  # onnxruntime threads per page; 1 keeps the app responsive on 2 cores
+
     @classmethod
     def settings_customise_sources(
         cls,

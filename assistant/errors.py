@@ -15,3 +15,7 @@ class DocumentLoadError(QMSError):
 
 class LLMUnavailableError(QMSError):
     """The configured language model endpoint is missing, down or refuses the key."""
+
+
+class IngestCancelled(QMSError):
+    """The person stopped an ingest (e.g. a long scan being recognised); nothing was added."""

@@ -106,9 +106,11 @@ def get_embeddings(settings: Settings) -> Embeddings:
     path = settings.embedding_cache_path
     if path is None:
         return inner
-    from assistant.embedding_cache import CachedEmbeddings
+    from assistant.embedding_cache import CachedEmbeddings, shipped_vectors_path
 
-    return CachedEmbeddings(inner, embedding_model_id(settings), path)
+    model_id = embedding_model_id(settings)
+    # Below the disk cache: the committed corpus's own vectors, so a fresh clone starts without embedding it.
+    return CachedEmbeddings(inner, model_id, path, shipped_vectors_path(settings.corpus_dir, model_id))
 
 
 # Bump when what is embedded changes (v2: one vector per sentence), so existing indexes are rebuilt.

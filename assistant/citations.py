@@ -27,6 +27,7 @@ class Citation:
     source: str
     kind: str
     chunk_id: str = ""
+    scanned: bool = False  # the passage was recognised by OCR from a scanned page: a person may want to check it
 
     @property
     def label(self) -> str:
@@ -39,7 +40,8 @@ class Citation:
         parts = self.section.split(SECTION_SEP)
         prefix = "指南 " if self.kind == "guide" else f"{self.source.removeprefix('uploads/')} "
         label = prefix + short_section(parts)
-        return f"{label} · ISO 9001 {self.clause}" if self.clause else label
+        label = f"{label} · ISO 9001 {self.clause}" if self.clause else label
+        return label + "（扫描识别）" if self.scanned else label
 
 
 def short_section(parts: list[str]) -> str:
@@ -68,6 +70,7 @@ def citation_from(doc: Document, n: int) -> Citation:
         source=str(doc.metadata.get("source", "")),
         kind=str(doc.metadata.get("kind", "user")),
         chunk_id=str(doc.metadata.get("chunk_id", doc.id or "")),
+        scanned=bool(doc.metadata.get("ocr", False)),
     )
 
 

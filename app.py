@@ -10,8 +10,10 @@ import sys
 
 from pydantic import ValidationError
 
-from assistant.config import load_settings
+from assistant.config import load_settings, offline_environment
 from assistant.errors import QMSError
+
+offline_environment()  # before anything can load onnxruntime (see config.offline_environment)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -9,7 +9,10 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
-from assistant.errors import QMSError
+from assistant.cli_errors import cli_errors
+from assistant.config import offline_environment
+
+offline_environment()  # before any command can load onnxruntime (see config.offline_environment)
 
 app = typer.Typer(help="质量助手：小微企业 ISO 9001 质量管理体系助手（离线）", no_args_is_help=True)
 kb_app = typer.Typer(help="知识库管理：查看、删除、重建", no_args_is_help=True)
@@ -37,29 +40,19 @@ def _mount_optional() -> None:
 def _assistant():
     from assistant.service import Assistant
 
-    try:
-        return Assistant.from_settings()
-    except QMSError as exc:
-        _fail(exc)
-
-
-def _fail(exc: Exception) -> None:
-    console.print(f"[red]错误：{exc}[/red]")
-    raise typer.Exit(1)
+    return Assistant.from_settings()
 
 
 @app.command()
+@cli_errors
 def ask(question: str = typer.Argument(..., help="用中文提问，例如：内审怎么做？")) -> None:
     """提一个问题，打印带出处的回答。"""
-    a = _assistant()
-    try:
-        answer = a.ask(question)
-    except QMSError as exc:
-        _fail(exc)
+    answer = _assistant().ask(question)
     console.print(Markdown(answer.markdown()))
 
 
 @app.command()
+@cli_errors
 def chat() -> None:
     """交互式多轮问答（输入空行或 Ctrl-D 退出，输入 /new 开始新对话）。"""
     a = _assistant()
@@ -98,6 +91,7 @@ def chat() -> None:
 
 
 @app.command()
+@cli_errors
 def search(
     question: str = typer.Argument(..., help="检索的问题"),
     k: int = typer.Option(5, "--k", "-k", help="返回的片段数"),
@@ -125,6 +119,7 @@ def search(
 
 
 @app.command()
+@cli_errors
 def ingest(paths: list[Path] = typer.Argument(..., help="要加入知识库的 PDF / DOCX / MD / TXT 文件")) -> None:
     """把公司文件加入知识库（未变化的文件自动跳过，变化的文件替换旧内容）。"""
     a = _assistant()
@@ -143,6 +138,7 @@ def ingest(paths: list[Path] = typer.Argument(..., help="要加入知识库的 P
 
 
 @app.command("eval")
+@cli_errors
 def evaluate(
     questions: Path = typer.Option(None, help="评测题集 YAML（默认 tests/eval/questions.yaml）"),
     answers: bool = typer.Option(True, help="同时评测问答（引用命中、拒答）"),
@@ -154,6 +150,7 @@ def evaluate(
 
 
 @kb_app.command("list")
+@cli_errors
 def kb_list() -> None:
     """列出知识库中的文档及片段数。"""
     a = _assistant()
@@ -174,19 +171,17 @@ def kb_list() -> None:
 
 
 @kb_app.command("remove")
+@cli_errors
 def kb_remove(
     source: str = typer.Argument(..., help="kb list 中显示的来源，例如 uploads/采购程序.pdf"),
 ) -> None:
     """从知识库删除一个用户上传的文档。"""
-    a = _assistant()
-    try:
-        a.remove_source(source)
-    except QMSError as exc:
-        _fail(exc)
+    _assistant().remove_source(source)
     console.print(f"已删除 {source}")
 
 
 @kb_app.command("rebuild")
+@cli_errors
 def kb_rebuild() -> None:
     """重新切分并重建全部索引（更换嵌入模型或切分参数后使用）。"""
     a = _assistant()

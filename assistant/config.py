@@ -131,7 +131,13 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def offline_environment() -> None:
-    """Make any Hugging Face code path fail fast instead of trying to download weights."""
+    """No calls home: Hugging Face code fails fast instead of downloading, telemetry is off.
+
+    onnxruntime (loaded with chromadb) looks up a telemetry host in any process running over ~10 s, which delays
+    exit where DNS does not answer; ORT_DISABLE_TELEMETRY only works if set before it loads, so every entry
+    point (app.py, the `qms` CLI, tests/conftest.py) calls this first.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")

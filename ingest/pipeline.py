@@ -50,6 +50,27 @@ def safe_filename(name: str) -> str:
     return f"{stem}.{suffix.lower()}" if suffix else stem
 
 
+def check_suffix(path: Path, name: str) -> None:
+    """Refuse names without a supported extension, saying which of the two it is (`..txt` has none)."""
+    suffix = Path(name).suffix.lower()
+    if not suffix:
+        raise InputError(f"文件名“{path.name}”没有有效的扩展名：请改名为“名称.pdf”（或 .docx、.md、.txt）后再上传。")
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise InputError(f"不支持的文件类型“{suffix}”：请上传 PDF、DOCX、MD 或 TXT 文件。")
+
+
+def read_upload(path: Path) -> bytes:
+    """The file's bytes; a missing path, a folder or no permission gets a Chinese message, not `[Errno 2]`."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"找不到文件“{path}”：请检查路径和文件名是否正确。") from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"“{path}”是文件夹，不是文件：请指定其中的文件。") from exc
+    except PermissionError as exc:
+        raise InputError(f"没有权限读取“{path}”：请检查文件权限。") from exc
+
+
 class Ingestor:
     """Keeps the index in step with its sources; idempotent by content hash."""
 
@@ -109,20 +130,24 @@ class Ingestor:
         manifest = state.manifest if state else {}
         upserts: dict[str, tuple[SourceEntry, list[Document]]] = {}
         copies: list[tuple[Path, Path]] = []
+        seen: set[str] = set()  # stored names in this batch: two files with one name would overwrite each other
         for path in paths:
             try:
                 name = safe_filename(path.name)
-                if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+                check_suffix(path, name)
+                if name in seen:
                     raise InputError(
-                        f"不支持的文件类型“{Path(name).suffix or '无'}”：请上传 PDF、DOCX、MD 或 TXT 文件。"
+                        f"同一批中有两个名为“{name}”的文件：只处理了第一个，这一个未导入（同名会互相覆盖）。"
+                        "请改名后再导入。"
                     )
-                data = path.read_bytes()
+                data = read_upload(path)
                 if len(data) > self.settings.app_max_upload_mb * 1024 * 1024:
                     raise InputError(f"文件超过 {self.settings.app_max_upload_mb} MB 上限，请拆分后再上传。")
                 source = USER_PREFIX + name
                 digest = content_hash(data, self.settings.chunking_key)
                 old = manifest.get(source)
                 if old and old.hash == digest:
+                    seen.add(name)
                     report.unchanged.append(source)
                     continue
                 docs, loaded = self._user_docs(path, source)
@@ -141,8 +166,11 @@ class Ingestor:
                 upserts[source] = (entry, docs)
                 (report.updated if old else report.added).append(source)
                 report.chunks += len(docs)
-            except (DocumentLoadError, InputError, OSError) as exc:
+                seen.add(name)
+            except (DocumentLoadError, InputError) as exc:
                 report.failed[path.name] = str(exc)
+            except OSError as exc:
+                report.failed[path.name] = f"无法读取文件（{exc.strerror or exc}）：请确认文件存在且可以打开。"
         if upserts:
             self._apply(upserts, set(), progress)
             # Keep the stored copy in step with the index: only files whose chunks are now live are copied.

@@ -7,20 +7,38 @@ Tests that change its knowledge base must undo their changes (remove what they u
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
-from assistant.embeddings import get_embeddings
-from assistant.service import Assistant
-from assistant.web.launcher import AppProcess, RunningApp, index_cache_dir, save_index
+from assistant.config import Settings, offline_environment
+
+offline_environment()  # before the embedder, Chroma or onnxruntime load: tests make no calls home either
+
+from assistant.embeddings import get_embeddings  # noqa: E402
+from assistant.service import Assistant  # noqa: E402
+from assistant.web.launcher import AppProcess, RunningApp, index_cache_dir, save_index  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/support
 
 from support.pdfs import NO_CJK_FONT, find_cjk_font  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests see defaults only: the developer's QMS_* variables and qms.toml never reach `Settings(...)`.
+
+    Session-scoped so the session fixtures below (the built index, the app) are isolated too; QMS_TEST_* are
+    the tests' own knobs and stay.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("QMS_") and not n.startswith("QMS_TEST_")]:
+            patch.delenv(name)
+        patch.setenv("QMS_CONFIG", str(tmp_path_factory.mktemp("no-config") / "absent-qms.toml"))
+        yield
 
 
 def _settings(data_dir: Path, **overrides: object) -> Settings:

@@ -1,0 +1,205 @@
+"""Question analysis: what the question is about, what kind of answer it wants, and what is only context.
+
+Deterministic and index-free, so it is tested with a table (tests/understanding/cases.yaml). Retrieval uses the
+expansions and clauses, the scope decision uses `scope`/`out_of_scope`, and the answer is shaped by `intent`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+from assistant.understanding.concepts import ConceptModel
+from assistant.understanding.models import Analysis, Concept, Intent, Match
+from assistant.understanding.text import clause_numbers, normalise, words
+
+CONTEXT_KINDS = ("industry", "process_step", "role", "business_model")
+_SIZE = re.compile(r"(?:\d{1,4}|[一二三四五六七八九十两几百千]{1,3})\s*(?:来|多|余|几)?\s*(?:个)?\s*(?:人|名员工|号人)")
+_LEAD_IN = re.compile(r"^(那么|那|还有|另外|再问一下|再问|然后|如果是|要是)\s*")
+_FOLLOW_TAIL = re.compile(r"(呢|怎么样|又如何|怎么办)[？?。!！]*$")
+_QUESTION_WORDS = frozenset(
+    "什么 怎么 怎样 如何 哪些 哪个 哪 吗 呢 要 不要 需要 必须 可以 是否 多少 几 谁 为什么 做 办 管 搞 写 定 有 没有 "
+    "应该 能 会 算 讲 说 问 一下 公司 我们 企业 工厂 老 总是 经常 老是 一直 现在 以后 时候 问题 情况 东西 事情".split()
+)
+
+
+def _intents(model: ConceptModel) -> list[tuple[Intent, list[re.Pattern[str]], list[re.Pattern[str]]]]:
+    rows = sorted(model.of_kind("intent"), key=lambda c: int(c.extra.get("priority", 99)))
+    return [
+        (
+            c.id.removeprefix("intent."),  # type: ignore[misc]
+            [re.compile(p) for p in c.extra.get("patterns", [])],
+            [re.compile(p) for p in c.extra.get("framing", [])],
+        )
+        for c in rows
+    ]
+
+
+@lru_cache(maxsize=4)
+def _cached_intents(model_id: int, model: ConceptModel):  # noqa: ANN202 - keyed on the model object
+    return _intents(model)
+
+
+def detect_intent(question: str, model: ConceptModel) -> tuple[Intent, list[tuple[int, int]]]:
+    """The question's intent, and the spans that only frame a described situation ("内审时发现…")."""
+    intents = _cached_intents(id(model), model)
+    framing: list[tuple[int, int]] = []
+    for _name, _, frames in intents:
+        for frame in frames:
+            framing += [m.span() for m in frame.finditer(question)]
+    for name, patterns, _ in intents:
+        if any(p.search(question) for p in patterns):
+            return name, framing
+    # A described finding without a judgement cue is still a scenario for an auditor to judge.
+    if framing and len(question) >= 12:
+        return "scenario", framing
+    return "general", framing
+
+
+def _in_spans(match: Match, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= match.start and match.end <= end for start, end in spans)
+
+
+def _depth(concept: Concept) -> int:
+    return max((c.count(".") for c in concept.clauses[:1]), default=-1)
+
+
+def _order_topics(matches: list[Match], scenario: bool) -> list[Concept]:
+    """The subject first: specific topics before generic ones; in a scenario the most specific finding leads."""
+
+    def key(m: Match) -> tuple:
+        generic = bool(m.concept.extra.get("generic"))
+        if scenario:
+            return (generic, -_depth(m.concept), -(m.end - m.start), m.start)
+        return (generic, m.start, -(m.end - m.start))
+
+    return list(dict.fromkeys(m.concept for m in sorted(matches, key=key)))
+
+
+def _expansions(matches: list[Match]) -> tuple[str, ...]:
+    out: list[str] = []
+    for m in matches:
+        extra = [str(t) for t in m.concept.extra.get("terms", [])]
+        if m.concept.kind == "topic" and normalise(m.text) != normalise(m.concept.name):
+            extra = [m.concept.name, *extra]
+        out += [t for t in extra if t not in out]
+    return tuple(out)
+
+
+def _unknown_terms(question: str, model: ConceptModel, known: Callable[[str], bool] | None) -> tuple[str, ...]:
+    if known is None:
+        return ()
+    content = [w for w in words(question) if len(w) >= 2 and w not in _QUESTION_WORDS]
+    vocab = {normalise(v) for v in model.vocabulary()}
+    return tuple(dict.fromkeys(w for w in content if not known(w) and normalise(w) not in vocab))
+
+
+def analyse_one(question: str, model: ConceptModel, known: Callable[[str], bool] | None = None) -> Analysis:
+    """Analyse one stand-alone question."""
+    q = question.strip()
+    intent, framing_spans = detect_intent(q, model)
+    matches = model.matches(q, kinds=("topic", "out_of_scope"))
+    # Context is matched on its own: "设计开发" may name both a topic and one of the firm's own steps.
+    context_matches = model.matches(q, kinds=CONTEXT_KINDS)
+    topic_matches = [m for m in matches if m.concept.kind == "topic"]
+    framing_matches = [m for m in topic_matches if intent == "scenario" and _in_spans(m, framing_spans)]
+    subject_matches = [m for m in topic_matches if m not in framing_matches]
+    if not subject_matches:  # only framing words: then they are the subject after all
+        subject_matches, framing_matches = framing_matches, []
+    concepts = _order_topics(subject_matches, intent == "scenario")
+    framing = tuple(dict.fromkeys(m.concept for m in framing_matches if m.concept not in concepts))
+    context: dict[str, tuple[str, ...]] = {}
+    for kind in CONTEXT_KINDS:
+        found = tuple(dict.fromkeys(m.text for m in context_matches if m.concept.kind == kind))
+        if found:
+            context[kind] = found
+    size = _SIZE.search(q)
+    if size:
+        context["size"] = (size.group(0),)
+    named = tuple(clause_numbers(q))
+
+    oos = [m.concept for m in matches if m.concept.kind == "out_of_scope"]
+    hard = [c for c in oos if c.extra.get("mode") == "refuse"]
+    gaps = tuple(dict.fromkeys(c for c in oos if c.extra.get("mode") != "refuse"))
+    specific = [c for c in concepts if not c.extra.get("generic")]
+    out_of_scope = None
+    if hard:
+        scope, out_of_scope = "out", hard[0]
+    elif gaps and not specific and not named:
+        scope, out_of_scope = "out", gaps[0]
+    elif concepts or named:
+        scope = "in"
+    else:
+        scope = "unknown"
+    return Analysis(
+        question=question,
+        standalone=q,
+        intent=intent,
+        concepts=tuple(concepts),
+        framing=framing,
+        clauses=named,
+        context=context,
+        scope=scope,  # type: ignore[arg-type]
+        out_of_scope=out_of_scope,
+        gaps=gaps if scope == "in" else (),
+        unknown_terms=_unknown_terms(q, model, known) if scope == "unknown" else (),
+        expansions=_expansions(subject_matches + framing_matches),
+    )
+
+
+def standalone_follow_up(question: str, previous: Analysis, current: Analysis) -> str | None:
+    """Rewrite a follow-up that leans on the previous question, or None if it stands on its own.
+
+    "那要留什么记录？" after "不合格品怎么处理？" keeps the topic (the records of 8.7); "那管理评审呢？" after
+    "内审多久做一次？" keeps the intent (how often is a management review done).
+    """
+    q = _LEAD_IN.sub("", question.strip())
+    # "那要留什么记录？": the records concept is what the intent asks for, not a new subject.
+    has_subject = (
+        any(
+            not c.extra.get("generic") and current.intent not in c.extra.get("intent_words", ())
+            for c in current.concepts
+        )
+        or current.clauses
+    )
+    if not has_subject and previous.concepts:
+        topic = previous.topic
+        assert topic is not None
+        body = q if q else question
+        return f"{topic.name}{'' if body.startswith(('的', '要', '需要', '有', '怎么', '如何')) else '：'}{body}"
+    if has_subject and current.intent == "general" and _FOLLOW_TAIL.search(q) and previous.concepts:
+        new = _FOLLOW_TAIL.sub("", q).strip("，, ")
+        prev_q = previous.standalone
+        old = previous.topic
+        assert old is not None
+        for word in sorted(old.words, key=len, reverse=True):
+            if word in prev_q:
+                return prev_q.replace(word, new, 1)
+        return f"{new}：{prev_q}"
+    return None
+
+
+def analyse(
+    question: str,
+    history: Sequence[tuple[str, str]] = (),
+    model: ConceptModel | None = None,
+    *,
+    known: Callable[[str], bool] | None = None,
+) -> Analysis:
+    """Analyse a question in its conversation: a follow-up inherits the topic or the intent it leans on."""
+    if model is None:
+        from assistant.config import REPO_ROOT
+
+        model = ConceptModel.load(REPO_ROOT / "corpus")
+    current = analyse_one(question, model, known)
+    if not history or not question.strip():
+        return current
+    previous = analyse(history[-1][0], history[:-1], model, known=known)
+    rewritten = standalone_follow_up(question, previous, current)
+    if rewritten is None:
+        return current
+    again = analyse_one(rewritten, model, known)
+    from dataclasses import replace
+
+    return replace(again, question=question, standalone=rewritten, follow_up=True)

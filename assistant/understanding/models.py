@@ -1,0 +1,87 @@
+"""What the understanding layer hands to everyone else: concepts of the QMS domain and a question's analysis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Intent = Literal[
+    "scenario",  # a situation is described and judged: 符合吗 / 哪一条款 / 算不合格吗
+    "comparison",  # 区别 / 有什么不同
+    "yes_no",  # 要不要 / 算不算 / 可以吗
+    "count",  # 几步 / 几个
+    "list",  # 哪些 / 包括什么
+    "records",  # 要留什么记录 / 成文信息
+    "frequency",  # 多久一次
+    "who",  # 谁负责
+    "definition",  # 什么是
+    "why",  # 为什么 / 目的
+    "how",  # 怎么做
+    "general",
+]
+Scope = Literal["in", "out", "unknown"]
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One thing of the domain (a QMS topic, role, process step, industry …) and the words people use for it."""
+
+    id: str
+    kind: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    clauses: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Match:
+    """Where a concept's name or alias occurs in a text."""
+
+    concept: Concept
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A question understood: its subject, what kind of answer it wants, and the context around it."""
+
+    question: str
+    standalone: str
+    intent: Intent
+    concepts: tuple[Concept, ...] = ()  # topic concepts, the subject first
+    framing: tuple[Concept, ...] = ()  # topics that only frame a described situation ("内审时发现…")
+    clauses: tuple[str, ...] = ()  # clause numbers named in the question
+    context: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
+    scope: Scope = "unknown"
+    out_of_scope: Concept | None = None
+    gaps: tuple[Concept, ...] = ()  # known gaps of the knowledge base that the question touches
+    unknown_terms: tuple[str, ...] = ()
+    expansions: tuple[str, ...] = ()  # formal terms of the guide/standard for the question's colloquial words
+    follow_up: bool = False
+
+    @property
+    def topic(self) -> Concept | None:
+        return self.concepts[0] if self.concepts else None
+
+    @property
+    def topic_clauses(self) -> tuple[str, ...]:
+        """Clauses the question is about: named ones first, then those of its subject concepts."""
+        out = list(self.clauses)
+        for concept in self.concepts:
+            out += [c for c in concept.clauses if c not in out]
+        return tuple(out)
+
+    @property
+    def search_query(self) -> str:
+        """The stand-alone question with the formal terms appended, for BM25."""
+        extra = [t for t in self.expansions if t not in self.standalone]
+        return self.standalone if not extra else self.standalone + "（" + "、".join(extra) + "）"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from assistant.errors import DocumentLoadError
 from ingest.normalise import normalise_plain_text
+from ingest.ocr import OcrOptions, PageText, ocr_pdf_pages
 
 SUPPORTED_SUFFIXES = {".md", ".markdown", ".txt", ".pdf", ".docx"}
 PAGE_MARKER = "<!-- page: {n} -->"
@@ -24,6 +25,8 @@ class LoadedText:
     fmt: str
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Pages read by OCR (scans without a text layer): page number → mean character confidence (0–1).
+    ocr_pages: dict[int, float] = field(default_factory=dict)
 
 
 def sniff_format(path: Path) -> str:
@@ -56,13 +59,16 @@ def _is_docx_zip(path: Path) -> bool:
         return False
 
 
-def load_file(path: Path) -> LoadedText:
-    """Load any supported file; raise DocumentLoadError with a Chinese message when it cannot be read."""
+def load_file(path: Path, *, ocr: OcrOptions | None = None) -> LoadedText:
+    """Load any supported file; raise DocumentLoadError with a Chinese message when it cannot be read.
+
+    `ocr` says how PDF pages without a text layer are treated; None leaves them out (no OCR).
+    """
     if not path.is_file():
         raise DocumentLoadError(f"找不到文件：{path.name}")
     fmt = sniff_format(path)
     if fmt == "pdf":
-        return _load_pdf(path)
+        return _load_pdf(path, ocr or OcrOptions(enabled=False))
     if fmt == "docx":
         return _load_docx(path)
     return _load_text(path, fmt)
@@ -89,7 +95,7 @@ def _load_text(path: Path, fmt: str) -> LoadedText:
     return LoadedText(markdown=text, title=_first_heading(text) or path.stem, fmt=fmt)
 
 
-def _load_pdf(path: Path) -> LoadedText:
+def _load_pdf(path: Path, ocr: OcrOptions) -> LoadedText:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -105,30 +111,82 @@ def _load_pdf(path: Path) -> LoadedText:
                 raise DocumentLoadError(
                     f"PDF“{path.name}”已加密（需要密码），无法读取。请先用 PDF 工具去除密码后再上传。"
                 )
-        parts: list[str] = []
-        empty_pages = 0
+        texts: dict[int, str] = {}
+        empty_pages: list[int] = []
         for n, page in enumerate(reader.pages, start=1):
             text = page.extract_text() or ""
-            if not text.strip():
-                empty_pages += 1
-                continue
-            parts.append(PAGE_MARKER.format(n=n))
-            parts.append(normalise_plain_text(text))
+            if text.strip():
+                texts[n] = normalise_plain_text(text)
+            else:
+                empty_pages.append(n)
         total = len(reader.pages)
+        title = (reader.metadata.title if reader.metadata and reader.metadata.title else None) or path.stem
     except DocumentLoadError:
         raise
     except (PdfReadError, OSError, ValueError, KeyError, TypeError) as exc:
         raise DocumentLoadError(f"PDF“{path.name}”已损坏或格式不正确，无法读取（{type(exc).__name__}）。") from exc
-    if not parts:
-        raise DocumentLoadError(
-            f"PDF“{path.name}”没有可提取的文字（可能是扫描件或图片型 PDF）。请先进行 OCR 文字识别后再上传。"
+    warnings: list[str] = []
+    ocr_pages: dict[int, float] = {}
+    if empty_pages and ocr.enabled:
+        for page in _ocr_pages(path, empty_pages, ocr):
+            ocr_pages[page.page] = round(page.confidence, 3)
+            if page.markdown.strip():
+                texts[page.page] = page.markdown
+        warnings += _ocr_warnings(empty_pages, ocr_pages, texts, ocr.low_confidence)
+    elif empty_pages and texts:
+        warnings.append(
+            f"{len(empty_pages)} 页没有文字层（可能是图片），已跳过；开启文字识别（QMS_OCR_ENABLED=true）可读取这些页。"
         )
-    warnings = []
-    if empty_pages:
-        warnings.append(f"{empty_pages} 页没有文字层（可能是图片），已跳过。")
-    markdown = "\n\n".join(parts)
-    title = (reader.metadata.title if reader.metadata and reader.metadata.title else None) or path.stem
-    return LoadedText(markdown=markdown, title=str(title), fmt="pdf", pages=total, warnings=warnings)
+    if not texts:
+        if ocr.enabled:
+            raise DocumentLoadError(
+                f"PDF“{path.name}”没有可提取的文字：它是扫描件或图片型 PDF，文字识别（OCR）也没有识别出文字。"
+                "请换用更清晰的扫描件（建议 200 dpi 以上、端正、无反光）后再上传。"
+            )
+        raise DocumentLoadError(
+            f"PDF“{path.name}”没有可提取的文字（可能是扫描件或图片型 PDF），而文字识别（OCR）已关闭。"
+            "请设置 QMS_OCR_ENABLED=true（或在 qms.toml 中写 ocr_enabled = true）后重新上传，"
+            "或先用其他工具 OCR 后再上传。"
+        )
+    markdown = "\n\n".join(PAGE_MARKER.format(n=n) + "\n\n" + texts[n] for n in sorted(texts))
+    return LoadedText(
+        markdown=markdown, title=str(title), fmt="pdf", pages=total, warnings=warnings, ocr_pages=ocr_pages
+    )
+
+
+def _ocr_pages(path: Path, pages: list[int], ocr: OcrOptions) -> list[PageText]:
+    try:
+        return ocr_pdf_pages(path, pages, ocr)
+    except (ImportError, OSError, RuntimeError) as exc:
+        # A missing or broken OCR install (onnxruntime, OpenCV) must not look like a broken PDF.
+        raise DocumentLoadError(
+            f"PDF“{path.name}”是扫描件，但文字识别（OCR）组件无法运行（{type(exc).__name__}）。"
+            "请重新安装依赖（pip install rapidocr pypdfium2），或设置 QMS_OCR_ENABLED=false 关闭文字识别。"
+        ) from exc
+
+
+def _ocr_warnings(scanned: list[int], confidences: dict[int, float], texts: dict[int, str], floor: float) -> list[str]:
+    """What a person should know about the recognised pages: which were read, which to check by eye."""
+    out = [f"第 {_page_list(scanned)} 页是扫描件，已用文字识别（OCR）读取。"]
+    blank = [n for n in scanned if n not in texts]
+    if blank:
+        out.append(f"第 {_page_list(blank)} 页没有识别出文字（可能是空白页或图片）。")
+    low = [n for n in scanned if n in texts and confidences.get(n, 0.0) < floor]
+    if low:
+        detail = "、".join(f"第 {n} 页 {confidences[n]:.2f}" for n in low)
+        out.append(f"识别置信度低于 {floor:.2f}，请人工核对：{detail}。")
+    return out
+
+
+def _page_list(pages: list[int]) -> str:
+    """1、2、3、7 → "1–3、7": scanned files can have hundreds of pages."""
+    spans: list[list[int]] = []
+    for n in sorted(pages):
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return "、".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
 
 
 def _load_docx(path: Path) -> LoadedText:

@@ -6,6 +6,7 @@ import re
 import shutil
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from assistant.errors import DocumentLoadError, InputError, QMSError
 from ingest.chunking import chunk_markdown
 from ingest.index import IndexState, IndexStore, SourceEntry, content_hash, corpus_sources
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from ingest.ocr import OcrOptions, mark_recognised
 
 USER_PREFIX = "uploads/"
 
@@ -150,7 +152,7 @@ class Ingestor:
                     seen.add(name)
                     report.unchanged.append(source)
                     continue
-                docs, loaded = self._user_docs(path, source)
+                docs, loaded = self._user_docs(path, source, progress=progress)
                 stored = self.settings.uploads_dir / name
                 copies.append((path, stored))
                 entry = SourceEntry(
@@ -190,8 +192,11 @@ class Ingestor:
         except Exception as exc:
             raise QMSError(f"建立索引时出错（{type(exc).__name__}：{exc}）。原有知识库未受影响，可稍后重试。") from exc
 
-    def _user_docs(self, path: Path, source: str):
-        loaded = load_file(path)
+    def _user_docs(
+        self, path: Path, source: str, *, progress: bool = False, should_cancel: Callable[[], bool] | None = None
+    ):
+        ocr = OcrOptions.from_settings(self.settings, progress=progress, should_cancel=should_cancel)
+        loaded = load_file(path, ocr=ocr)
         docs = chunk_markdown(
             loaded.markdown,
             source=source,
@@ -201,6 +206,7 @@ class Ingestor:
         )
         if not docs:
             raise DocumentLoadError(f"文件“{path.name}”中没有可索引的文字。")
+        mark_recognised(docs, loaded.ocr_pages)
         return docs, loaded
 
     def remove(self, source: str) -> IngestReport:

@@ -42,11 +42,20 @@ class Settings(BaseSettings):
 
     # Vector store: embedded Chroma under data_dir unless a server URL (e.g. http://127.0.0.1:8000) is set.
     chroma_url: str | None = None
-    chroma_collection_prefix: str = "qms_chunks"
+    # The knowledge base's name: instances on one Chroma server with the same name share one knowledge base
+    # (collections `<kb_name>_chunks_g<N>` and `<kb_name>_meta`); another name keeps another one apart.
+    kb_name: str = Field("qms", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,40}$")
+    # How long an index writer (ingest, remove, rebuild) waits for another one to finish.
+    index_lock_timeout_s: float = 600.0
 
     # Chunking (characters of Chinese text; measured in assistant.eval).
     chunk_max_chars: int = 360
     chunk_min_chars: int = 80
+    # Bounds of one uploaded file (a 2 MB text would otherwise embed for many minutes) and the embedding batch:
+    # between batches questions get the embedder and a cancel request is seen.
+    ingest_max_chars: int = 300_000
+    ingest_max_chunks: int = 2_000
+    ingest_embed_batch: int = 16
 
     # Retrieval.
     retrieve_k: int = 5
@@ -100,6 +109,10 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def chroma_collection_prefix(self) -> str:
+        return f"{self.kb_name}_chunks"
 
     @property
     def chunking_key(self) -> str:

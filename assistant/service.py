@@ -11,7 +11,10 @@ from langchain_core.documents import Document
 
 from assistant.config import Settings, load_settings, offline_environment
 from assistant.embeddings import embedding_model_id, get_embeddings
+from assistant.llm import get_chat_model
 from assistant.retrieval import HybridRetriever, Mode, SearchSignals
+from assistant.understanding import Analysis, ConceptModel
+from assistant.understanding.text import load_vocabulary
 from ingest.index import IndexStore
 from ingest.pipeline import Ingestor, IngestReport, sources_table
 
@@ -24,15 +27,18 @@ class Assistant:
 
     def __init__(self, settings: Settings, *, progress: bool = True) -> None:
         offline_environment()
+        load_vocabulary(settings.corpus_dir)  # the tokenizer learns this corpus's concept words before any indexing
         self.settings = settings
         self.embeddings = get_embeddings(settings)
         self.store = IndexStore(settings, self.embeddings, embedding_model_id(settings))
         self.ingestor = Ingestor(self.store, settings)
-        # Readers take `_lock` only to pick up the current retriever; writers serialise on `_write_lock` and
-        # build the next generation without blocking questions, then swap the retriever in.
+        # Readers take `_lock` only to pick up the current retriever; writers serialise on `_write_lock` (and, across
+        # processes, on the index's writer lock) and build the next generation without blocking questions.
         self._lock = threading.RLock()
         self._write_lock = threading.Lock()
+        self._cancel = threading.Event()
         self.ingestor.sync_corpus(progress=progress)
+        self._token: object = None
         self._retriever = self._open_retriever()
         self._answerer = None
 
@@ -44,6 +50,7 @@ class Assistant:
         return cls(settings or load_settings(**overrides), progress=progress)
 
     def _open_retriever(self) -> HybridRetriever:
+        self._token = self.store.token()  # read first: a swap after this point is noticed on the next question
         state = self.store.current()
         assert state is not None, "sync_corpus always leaves a generation"
         return HybridRetriever(
@@ -57,15 +64,34 @@ class Assistant:
     # ---- retrieval -----------------------------------------------------------------------------------
     @property
     def retriever(self) -> HybridRetriever:
+        """The retriever of the live generation; reopened when any process (or instance) swapped in a new one."""
+        token = self.store.token()  # a stat of CURRENT.json, or one request to a shared Chroma server
         with self._lock:
+            if token != self._token:
+                self._retriever = self._open_retriever()
             return self._retriever
 
     def retrieve(self, question: str, k: int = 5, mode: Mode = "hybrid") -> list[Document]:
         """Best-first chunks with metadata `source`, `section`, `clauses` (and scores)."""
         return self.search(question, k=k, mode=mode)[0]
 
-    def search(self, question: str, k: int = 5, mode: Mode = "hybrid") -> tuple[list[Document], SearchSignals]:
-        return self.retriever.search(question, k=k, mode=mode)
+    def search(
+        self, question: str, k: int = 5, mode: Mode = "hybrid", analysis: Analysis | None = None
+    ) -> tuple[list[Document], SearchSignals]:
+        from chromadb.errors import NotFoundError
+
+        try:
+            return self.retriever.search(question, k=k, mode=mode, analysis=analysis)
+        except NotFoundError:
+            # Two swaps happened while this question ran and its generation was collected: use the live one.
+            self._swap_retriever()
+            return self.retriever.search(question, k=k, mode=mode, analysis=analysis)
+
+    def analyse(self, question: str, history: list | None = None) -> Analysis:
+        """What the question is about, what it asks for, and its context (`qms explain` shows this)."""
+        from assistant.answering import normalise_history
+
+        return self.retriever.analyse(question, normalise_history(history))
 
     # ---- answering -----------------------------------------------------------------------------------
     @property
@@ -74,7 +100,14 @@ class Assistant:
 
         with self._lock:
             if self._answerer is None:
-                self._answerer = Answerer(self)
+                self._answerer = Answerer(
+                    search=self.search,
+                    analyse=lambda question, history: self.retriever.analyse(question, history),
+                    passages=lambda keep: self.retriever.chunks_where(keep),
+                    settings=self.settings,
+                    concepts=ConceptModel.load(self.settings.corpus_dir),
+                    model=get_chat_model(self.settings),
+                )
             return self._answerer
 
     def ask(self, question: str, history: list | None = None) -> Answer:
@@ -87,11 +120,19 @@ class Assistant:
 
     # ---- knowledge base ------------------------------------------------------------------------------
     def ingest_files(self, paths: list[Path], *, progress: bool = True) -> IngestReport:
+        """Add files; `cancel_ingest()` from another thread stops it with `IngestCancelled`, the index unchanged."""
         with self._write_lock:
-            report = self.ingestor.add_files([Path(p) for p in paths], progress=progress)
+            self._cancel.clear()
+            report = self.ingestor.add_files(
+                [Path(p) for p in paths], progress=progress, should_cancel=self._cancel.is_set
+            )
             if report.changed:
                 self._swap_retriever()
             return report
+
+    def cancel_ingest(self) -> None:
+        """Ask a running `ingest_files` to stop at the next page or embedding batch (for the web app's button)."""
+        self._cancel.set()
 
     def remove_source(self, source: str) -> IngestReport:
         with self._write_lock:

@@ -1,22 +1,20 @@
 """Index building: Chroma (embedded or server) + a jieba/BM25 index + a content-hash manifest.
 
-Layout under `<data_dir>/index/`:
+Layout under `<data_dir>/index/` (with `chroma_url` set, the first two live in the server, see ingest/meta.py):
     CURRENT.json       which generation is live (written last, atomically)
     g<N>/              chunks.jsonl, manifest.json, bm25/ of generation N
-    chroma/            the embedded Chroma database (collections `<prefix>_g<N>`)
+    chroma/            the embedded Chroma database (collections `<kb_name>_chunks_g<N>`)
+    writer.lock        held by whoever writes (ingest/locks.py)
 
-Every change builds generation N+1 beside N (unchanged chunks' vectors are copied, not recomputed) and then
-swaps CURRENT.json, so an interrupted ingest leaves generation N untouched and usable.
+Every change builds generation N+1 beside N under the writer lock (unchanged chunks' vectors are copied, not
+recomputed), swaps the pointer, and only then drops generations older than N: a reader still on N keeps
+working until it notices the new pointer and reopens. An interrupted ingest leaves N untouched and usable.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import bm25s
 import numpy as np
@@ -25,34 +23,22 @@ from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from assistant.config import Settings
-from assistant.errors import QMSError
-from ingest.chunking import chunk_markdown, index_text, vector_texts
-from ingest.clauses import clause_documents, guide_clause_mapper
-from ingest.tokenize import tokenize
+from assistant.errors import IngestCancelled, QMSError
+from ingest.chroma_disk import remove_orphan_segments, vacuum_if_worth_it
+from ingest.chunking import vector_texts
+from ingest.locks import WriterLock
+from ingest.meta import LocalMeta, Meta, SharedMeta, row_document
+from ingest.sources import CORPUS_CLAUSES, CORPUS_GUIDE, SourceEntry, content_hash, corpus_sources
 
-CORPUS_GUIDE = "corpus/guide/guide.md"
-CORPUS_CLAUSES = "corpus/iso9001/clauses.yaml"
-
-
-def content_hash(data: bytes, *salt: str) -> str:
-    h = hashlib.sha256(data)
-    for s in salt:
-        h.update(s.encode())
-    return h.hexdigest()[:16]
-
-
-@dataclass
-class SourceEntry:
-    """One ingested source in the manifest."""
-
-    source: str
-    hash: str
-    kind: str
-    title: str
-    chunk_ids: list[str]
-    added_at: float
-    file: str = ""  # stored copy of a user file, relative to data_dir
-    warnings: list[str] = field(default_factory=list)
+__all__ = [  # the corpus and source helpers are re-exported for callers that know them from here
+    "CORPUS_CLAUSES",
+    "CORPUS_GUIDE",
+    "IndexState",
+    "IndexStore",
+    "SourceEntry",
+    "content_hash",
+    "corpus_sources",
+]
 
 
 @dataclass
@@ -92,7 +78,7 @@ def chroma_client(settings: Settings):
 
 
 class IndexStore:
-    """Reads and writes the index generations. Only this class writes the index."""
+    """Reads and writes the index generations. Only this class writes the index, always under the writer lock."""
 
     def __init__(self, settings: Settings, embeddings: Embeddings, model_id: str) -> None:
         self.settings = settings
@@ -101,27 +87,39 @@ class IndexStore:
         self.root = settings.index_dir
         self.root.mkdir(parents=True, exist_ok=True)
         self.client = chroma_client(settings)
+        shared = SharedMeta(self.client, settings.kb_name) if settings.chroma_url else None
+        self.meta: Meta = shared or LocalMeta(self.root)
+        self.lock = WriterLock(self.root / "writer.lock", settings.index_lock_timeout_s, shared)
+        self._cached: tuple[object, IndexState] | None = None
 
-    # ---- reading -------------------------------------------------------------------------------------
+    # ---- reading (never writes: a full disk must not stop questions) ----------------------------------
+    def token(self) -> object:
+        """A cheap value that changes whenever a writer swaps in a new generation (any process)."""
+        return self.meta.token()
+
     def current(self) -> IndexState | None:
-        pointer = self.root / "CURRENT.json"
-        if not pointer.exists():
+        token = self.meta.token()
+        if token is None:
             return None
-        info = json.loads(pointer.read_text(encoding="utf-8"))
-        gen_dir = self.root / f"g{info['generation']}"
-        chunks, ids = [], []
-        with open(gen_dir / "chunks.jsonl", encoding="utf-8") as fh:
-            for line in fh:
-                row = json.loads(line)
-                ids.append(row["id"])
-                chunks.append(Document(id=row["id"], page_content=row["text"], metadata=row["metadata"]))
-        manifest = {
-            k: SourceEntry(**v) for k, v in json.loads((gen_dir / "manifest.json").read_text(encoding="utf-8")).items()
-        }
-        return IndexState(info["generation"], info["collection"], info["embedding_model"], chunks, ids, manifest)
+        if self._cached is not None and self._cached[0] == token:
+            return self._cached[1]
+        pointer = self.meta.pointer()
+        if pointer is None:
+            return None
+        rows, manifest = self.meta.load(pointer["generation"])
+        state = IndexState(
+            pointer["generation"],
+            pointer["collection"],
+            pointer["embedding_model"],
+            [row_document(r) for r in rows],
+            [r["id"] for r in rows],
+            {k: SourceEntry(**v) for k, v in manifest.items()},
+        )
+        self._cached = (token, state)
+        return state
 
     def bm25(self, state: IndexState) -> bm25s.BM25:
-        return bm25s.BM25.load(str(self.root / f"g{state.generation}" / "bm25"))
+        return self.meta.bm25(state.generation, state.chunks)
 
     def collection(self, state: IndexState):
         return self.client.get_collection(state.collection, embedding_function=None)
@@ -133,12 +131,34 @@ class IndexStore:
         removals: set[str] | None = None,
         *,
         progress: bool = True,
+        should_cancel: Callable[[], bool] | None = None,
     ) -> IndexState:
-        """Build the next generation with `upserts` (source → entry, chunks) and `removals`, then swap."""
-        removals = removals or set()
-        old = self.current()
-        if old is not None and old.embedding_model != self.model_id:
-            old = None  # another embedding model: vectors are not comparable, rebuild everything
+        """Build the next generation from the live one with `upserts` and `removals`, swap, then collect."""
+        with self.lock.hold():
+            live = self.current()  # read under the lock: another writer's swap is included, not lost
+            generation = (live.generation + 1) if live else self._next_free_generation()
+            name = f"{self.settings.chroma_collection_prefix}_g{generation}"
+            try:
+                self._build(generation, name, live, upserts, removals or set(), progress, should_cancel)
+            except BaseException:
+                # Cancelled, interrupted or failed: the live generation is untouched; drop the half-built one.
+                self._discard(generation, name)
+                raise
+            self._collect(keep={generation, live.generation if live else generation})
+            return self.current()  # type: ignore[return-value]
+
+    def _build(
+        self,
+        generation: int,
+        name: str,
+        live: IndexState | None,
+        upserts: dict[str, tuple[SourceEntry, list[Document]]],
+        removals: set[str],
+        progress: bool,
+        should_cancel: Callable[[], bool] | None,
+    ) -> None:
+        old = live if live is not None and live.embedding_model == self.model_id else None
+        # (another embedding model: vectors are not comparable, so nothing is carried over)
         manifest = dict(old.manifest) if old else {}
         keep_ids: list[str] = []
         keep_docs: list[Document] = []
@@ -152,71 +172,58 @@ class IndexStore:
             manifest.pop(source, None)
         new_ids: list[str] = []
         new_docs: list[Document] = []
-        for source, (entry, docs) in upserts.items():
-            entry.chunk_ids = [f"{content_hash(source.encode())[:8]}-{entry.hash}:{i}" for i in range(len(docs))]
+        for source, (given, docs) in upserts.items():
+            entry = replace(
+                given, chunk_ids=[f"{content_hash(source.encode())[:8]}-{given.hash}:{i}" for i in range(len(docs))]
+            )
             manifest[source] = entry
             new_ids += entry.chunk_ids
             new_docs += docs
 
-        generation = (old.generation + 1) if old else self._next_free_generation()
-        name = f"{self.settings.chroma_collection_prefix}_g{generation}"
-        gen_dir = self.root / f"g{generation}"
-        self._discard(generation, name)
-        gen_dir.mkdir(parents=True)
+        self._discard(generation, name)  # an interrupted run's leftovers under this number
         collection = self.client.create_collection(
             name, embedding_function=None, metadata={"hnsw:space": "cosine", "embedding_model": self.model_id}
         )
         if old and keep_ids:
             self._copy_vectors(self.collection(old), collection, keep_ids)
-        self._embed_into(collection, new_ids, new_docs, progress)
+        self._embed_into(collection, new_ids, new_docs, progress, should_cancel)
+        rows = [
+            {"id": cid, "text": doc.page_content, "metadata": doc.metadata}
+            for cid, doc in zip(keep_ids + new_ids, keep_docs + new_docs, strict=True)
+        ]
+        self.meta.save(generation, rows, {k: v.__dict__ for k, v in manifest.items()})
+        self.meta.swap({"generation": generation, "collection": name, "embedding_model": self.model_id})
 
-        all_ids, all_docs = keep_ids + new_ids, keep_docs + new_docs
-        with open(gen_dir / "chunks.jsonl", "w", encoding="utf-8") as fh:
-            for cid, doc in zip(all_ids, all_docs, strict=True):
-                fh.write(
-                    json.dumps({"id": cid, "text": doc.page_content, "metadata": doc.metadata}, ensure_ascii=False)
-                )
-                fh.write("\n")
-        (gen_dir / "manifest.json").write_text(
-            json.dumps({k: v.__dict__ for k, v in manifest.items()}, ensure_ascii=False, indent=1),
-            encoding="utf-8",
-        )
-        retriever = bm25s.BM25()
-        # An empty corpus still needs a loadable BM25 model: index one placeholder token.
-        retriever.index([tokenize(index_text(d)) or ["∅"] for d in all_docs] or [["∅"]], show_progress=False)
-        retriever.save(str(gen_dir / "bm25"))
-
-        tmp = self.root / "CURRENT.json.tmp"
-        tmp.write_text(
-            json.dumps({"generation": generation, "collection": name, "embedding_model": self.model_id}),
-            encoding="utf-8",
-        )
-        os.replace(tmp, self.root / "CURRENT.json")  # the commit point
-        self.collect_garbage()
-        return self.current()  # type: ignore[return-value]
-
-    def collect_garbage(self) -> None:
-        """Drop generations other than the live one (left by finished swaps or interrupted runs)."""
-        live = self.current()
-        live_gen = live.generation if live else -1
-        for path in self.root.glob("g*"):
-            if path.is_dir() and path.name[1:].isdigit() and int(path.name[1:]) != live_gen:
-                shutil.rmtree(path, ignore_errors=True)
+    def _collection_generations(self) -> dict[int, str]:
         prefix = self.settings.chroma_collection_prefix + "_g"
+        out = {}
         for col in self.client.list_collections():
             name = col if isinstance(col, str) else col.name
-            if name.startswith(prefix) and live and name != live.collection:
-                self.client.delete_collection(name)
+            if name.startswith(prefix) and name[len(prefix) :].isdigit():
+                out[int(name[len(prefix) :])] = name
+        return out
+
+    def _collect(self, keep: set[int]) -> None:
+        """Drop every generation but the live one and the one it replaced (a reader may still be on it).
+
+        Runs only in a writer, under the lock, right after its swap, so nothing being built is dropped and
+        read-only commands never delete anything."""
+        collections = self._collection_generations()
+        for gen in (self.meta.generations() | set(collections)) - keep:
+            self._discard(gen, collections.get(gen, f"{self.settings.chroma_collection_prefix}_g{gen}"))
+        if not self.settings.chroma_url:
+            chroma_dir = self.root / "chroma"
+            remove_orphan_segments(chroma_dir)
+            vacuum_if_worth_it(chroma_dir)
 
     def _next_free_generation(self) -> int:
-        gens = [int(p.name[1:]) for p in self.root.glob("g*") if p.name[1:].isdigit()]
-        return max(gens, default=0) + 1
+        return max(self.meta.generations() | set(self._collection_generations()), default=0) + 1
 
     def _discard(self, generation: int, name: str) -> None:
-        shutil.rmtree(self.root / f"g{generation}", ignore_errors=True)
         try:
+            self.meta.drop(generation)
             self.client.delete_collection(name)
-        except Exception:  # noqa: BLE001 - absent collection: nothing to discard
+        except Exception:  # noqa: BLE001 - absent collection (or an unreachable disk): nothing more to do
             pass
 
     @staticmethod
@@ -233,15 +240,29 @@ class IndexStore:
                     metadatas=got["metadatas"],
                 )
 
-    def _embed_into(self, collection, ids: list[str], docs: list[Document], progress: bool, batch: int = 64) -> None:
-        """Embed every sentence of the new chunks; vector ids are `<chunk id>#<n>`, metadata names the chunk."""
+    def _embed_into(
+        self,
+        collection,
+        ids: list[str],
+        docs: list[Document],
+        progress: bool,
+        should_cancel: Callable[[], bool] | None,
+    ) -> None:
+        """Embed every sentence of the new chunks; vector ids are `<chunk id>#<n>`, metadata names the chunk.
+
+        Small batches: between them a question gets the embedder, a cancel request is seen and a shared lease
+        is renewed."""
         rows = [
             (f"{cid}#{j}", text, cid)
             for cid, doc in zip(ids, docs, strict=True)
             for j, text in enumerate(vector_texts(doc))
         ]
+        batch = max(1, self.settings.ingest_embed_batch)
         bar = tqdm(total=len(rows), desc="嵌入向量", unit="句", disable=not progress or not rows)
         for start in range(0, len(rows), batch):
+            if should_cancel is not None and should_cancel():
+                raise IngestCancelled("已取消导入：知识库保持原样，可稍后重新导入。")
+            self.lock.renew()
             part = rows[start : start + batch]
             vectors = np.asarray(self.embeddings.embed_documents([t for _, t, _ in part]), dtype=np.float32)
             collection.add(
@@ -252,49 +273,3 @@ class IndexStore:
             )
             bar.update(len(part))
         bar.close()
-
-
-# ---- turning sources into chunks ---------------------------------------------------------------------
-def corpus_sources(settings: Settings) -> dict[str, tuple[SourceEntry, callable]]:
-    """The committed knowledge base: the cleaned guide and the clause summaries."""
-    corpus = settings.corpus_dir
-    params = settings.chunking_key
-    clause_bytes = (
-        (corpus / "iso9001" / "clauses.yaml").read_bytes() if (corpus / "iso9001" / "clauses.yaml").exists() else b""
-    )
-    guide_path = corpus / "guide" / "guide.md"
-    out = {}
-    if guide_path.exists():
-        guide = guide_path.read_bytes()
-        # Guide chunks carry clause numbers from the clause file, so they depend on it too.
-        entry = SourceEntry(
-            CORPUS_GUIDE,
-            content_hash(guide, clause_bytes.hex()[:64], params),
-            "guide",
-            "小微企业应用 ISO 9001 提升质量管理的实施指南",
-            [],
-            time.time(),
-        )
-
-        def guide_docs() -> list[Document]:
-            return chunk_markdown(
-                guide.decode("utf-8"),
-                source=CORPUS_GUIDE,
-                max_chars=settings.chunk_max_chars,
-                min_chars=settings.chunk_min_chars,
-                clauses_for=guide_clause_mapper(corpus),
-                extra_metadata={"kind": "guide"},
-            )
-
-        out[CORPUS_GUIDE] = (entry, guide_docs)
-    if clause_bytes:
-        entry = SourceEntry(
-            CORPUS_CLAUSES,
-            content_hash(clause_bytes),
-            "clause",
-            "ISO 9001:2015 条款要点（自撰概述）",
-            [],
-            time.time(),
-        )
-        out[CORPUS_CLAUSES] = (entry, lambda: clause_documents(corpus, CORPUS_CLAUSES))
-    return out

@@ -15,6 +15,7 @@ from langchain_core.documents import Document
 from assistant.config import Settings
 from assistant.errors import DocumentLoadError, InputError, QMSError
 from ingest.chunking import chunk_markdown
+from ingest.guards import check_zip_bomb, disk_full_error, is_disk_full
 from ingest.index import IndexState, IndexStore, SourceEntry, content_hash, corpus_sources
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from ingest.ocr import OcrOptions, mark_recognised
@@ -81,51 +82,64 @@ class Ingestor:
         self.settings = settings
 
     def sync_corpus(self, *, progress: bool = True) -> IngestReport:
-        """Index the committed corpus; a no-op when nothing changed since the last run."""
+        """Index the committed corpus; a no-op (no lock, no write) when nothing changed since the last run."""
         started = time.perf_counter()
-        report = IngestReport()
-        state = self.store.current()
-        if state is not None and state.embedding_model != self.store.model_id:
-            state = None
-        manifest = state.manifest if state else {}
-        upserts: dict[str, tuple[SourceEntry, list[Document]]] = {}
-        wanted = corpus_sources(self.settings)
-        for source, (entry, make_docs) in wanted.items():
-            old = manifest.get(source)
-            if old and old.hash == entry.hash:
-                report.unchanged.append(source)
-                continue
-            docs = make_docs()
-            upserts[source] = (entry, docs)
-            (report.updated if old else report.added).append(source)
-            report.chunks += len(docs)
-        removals = {s for s, e in manifest.items() if e.kind in {"guide", "clause"} and s not in wanted}
-        report.removed += sorted(removals)
-        if upserts or removals or state is None:
-            # Re-adding user files is needed only when the embedding model changed (state is None then).
-            if state is None:
-                upserts.update(self._reload_user_files())
-            self._apply(upserts, removals, progress)
-        else:
-            # Opening an unchanged index is also the moment to drop what an interrupted run left behind.
-            self.store.collect_garbage()
+        report = self._sync_corpus(progress, locked=False)
         report.seconds = time.perf_counter() - started
         return report
 
+    def _sync_corpus(self, progress: bool, locked: bool) -> IngestReport:
+        report = IngestReport()
+        state = self.store.current()
+        fresh = state is None or state.embedding_model != self.store.model_id  # then everything is re-added
+        manifest = state.manifest if state and not fresh else {}
+        wanted = corpus_sources(self.settings)
+        changed = [s for s, (entry, _) in wanted.items() if s not in manifest or manifest[s].hash != entry.hash]
+        removals = {s for s, e in manifest.items() if e.kind in {"guide", "clause"} and s not in wanted}
+        if not (changed or removals or fresh):
+            report.unchanged += list(wanted)
+            return report
+        if not locked:
+            # Plan again under the writer lock: another process may have synced while this one waited.
+            with self.store.lock.hold():
+                return self._sync_corpus(progress, locked=True)
+        upserts: dict[str, tuple[SourceEntry, list[Document]]] = {}
+        for source, (entry, make_docs) in wanted.items():
+            if source not in changed:
+                report.unchanged.append(source)
+                continue
+            upserts[source] = (entry, make_docs())
+            (report.updated if source in manifest else report.added).append(source)
+            report.chunks += len(upserts[source][1])
+        report.removed += sorted(removals)
+        if fresh:
+            upserts.update(self._reload_user_files())
+        self._apply(upserts, removals, progress)
+        return report
+
     def _reload_user_files(self) -> dict[str, tuple[SourceEntry, list[Document]]]:
-        pointer = self.store.root / "CURRENT.json"
-        if not pointer.exists():
-            return {}
-        old = self.store.current()
+        """User sources of the live index, re-chunked from the stored copy; a source stored by another instance
+        (same Chroma server, other data dir) keeps its chunks as they are and is only re-embedded."""
+        live = self.store.current()
         out = {}
-        for source, entry in (old.manifest if old else {}).items():
-            if entry.kind == "user" and entry.file and (self.settings.data_dir / entry.file).exists():
-                docs, _ = self._user_docs(self.settings.data_dir / entry.file, source)
-                out[source] = (entry, docs)
+        for source, entry in (live.manifest if live else {}).items():
+            if entry.kind != "user":
+                continue
+            stored = self.settings.data_dir / entry.file if entry.file else None
+            if stored is not None and stored.exists():
+                out[source] = (entry, self._user_docs(stored, source)[0])
+            else:
+                ids = set(entry.chunk_ids)
+                out[source] = (entry, [d for cid, d in zip(live.ids, live.chunks, strict=True) if cid in ids])
         return out
 
-    def add_files(self, paths: list[Path], *, progress: bool = True) -> IngestReport:
-        """Copy user files into the data dir and index them; unchanged files are skipped, changed ones replaced."""
+    def add_files(
+        self, paths: list[Path], *, progress: bool = True, should_cancel: Callable[[], bool] | None = None
+    ) -> IngestReport:
+        """Copy user files into the data dir and index them; unchanged files are skipped, changed ones replaced.
+
+        `should_cancel` is polled between pages and embedding batches; when it returns True the ingest stops with
+        `IngestCancelled` and the live index stays as it was."""
         started = time.perf_counter()
         report = IngestReport()
         state = self.store.current()
@@ -152,7 +166,7 @@ class Ingestor:
                     seen.add(name)
                     report.unchanged.append(source)
                     continue
-                docs, loaded = self._user_docs(path, source, progress=progress)
+                docs, loaded = self._user_docs(path, source, progress=progress, should_cancel=should_cancel)
                 stored = self.settings.uploads_dir / name
                 copies.append((path, stored))
                 entry = SourceEntry(
@@ -174,29 +188,43 @@ class Ingestor:
             except OSError as exc:
                 report.failed[path.name] = f"无法读取文件（{exc.strerror or exc}）：请确认文件存在且可以打开。"
         if upserts:
-            self._apply(upserts, set(), progress)
-            # Keep the stored copy in step with the index: only files whose chunks are now live are copied.
-            for path, stored in copies:
-                stored.parent.mkdir(parents=True, exist_ok=True)
-                if path.resolve() != stored.resolve():
-                    shutil.copyfile(path, stored)
+            with self.store.lock.hold():
+                self._apply(upserts, set(), progress, should_cancel)
+                # Keep the stored copy in step with the index: only files whose chunks are now live are copied.
+                try:
+                    for path, stored in copies:
+                        stored.parent.mkdir(parents=True, exist_ok=True)
+                        if path.resolve() != stored.resolve():
+                            shutil.copyfile(path, stored)
+                except OSError as exc:
+                    raise (disk_full_error(self.settings.data_dir) if is_disk_full(exc) else exc) from exc
         report.seconds = time.perf_counter() - started
         return report
 
-    def _apply(self, upserts: dict, removals: set[str], progress: bool) -> None:
+    def _apply(
+        self, upserts: dict, removals: set[str], progress: bool, should_cancel: Callable[[], bool] | None = None
+    ) -> None:
         """Build and swap in the next generation; a failure leaves the current index as it was."""
         try:
-            self.store.apply(upserts, removals, progress=progress)
+            self.store.apply(upserts, removals, progress=progress, should_cancel=should_cancel)
         except QMSError:
             raise
         except Exception as exc:
+            if is_disk_full(exc):
+                raise disk_full_error(self.settings.data_dir) from exc
             raise QMSError(f"建立索引时出错（{type(exc).__name__}：{exc}）。原有知识库未受影响，可稍后重试。") from exc
 
     def _user_docs(
         self, path: Path, source: str, *, progress: bool = False, should_cancel: Callable[[], bool] | None = None
     ):
+        check_zip_bomb(path)  # before any parser inflates it
         ocr = OcrOptions.from_settings(self.settings, progress=progress, should_cancel=should_cancel)
         loaded = load_file(path, ocr=ocr)
+        if len(loaded.markdown) > self.settings.ingest_max_chars:
+            raise InputError(
+                f"文件“{path.name}”有约 {len(loaded.markdown) / 10000:.1f} 万字，超过单个文件 "
+                f"{self.settings.ingest_max_chars / 10000:g} 万字的上限（设置 ingest_max_chars）：请拆分后再导入。"
+            )
         docs = chunk_markdown(
             loaded.markdown,
             source=source,
@@ -206,36 +234,38 @@ class Ingestor:
         )
         if not docs:
             raise DocumentLoadError(f"文件“{path.name}”中没有可索引的文字。")
+        if len(docs) > self.settings.ingest_max_chunks:
+            raise InputError(
+                f"文件“{path.name}”切分后有 {len(docs)} 个片段，超过单个文件 {self.settings.ingest_max_chunks} 个的上限"
+                "（设置 ingest_max_chunks）：请拆分后再导入。"
+            )
         mark_recognised(docs, loaded.ocr_pages)
         return docs, loaded
 
     def remove(self, source: str) -> IngestReport:
-        state = self.store.current()
         report = IngestReport()
-        if not state or source not in state.manifest:
-            raise InputError(f"知识库中没有“{source}”。可用 `qms kb list` 查看已有文档。")
-        entry = state.manifest[source]
-        if entry.kind != "user":
-            raise InputError("内置知识库（指南、条款要点）不能删除，只能删除用户上传的文档。")
-        self._apply({}, {source}, False)
-        if entry.file:
-            (self.settings.data_dir / entry.file).unlink(missing_ok=True)
+        with self.store.lock.hold():
+            state = self.store.current()
+            if not state or source not in state.manifest:
+                raise InputError(f"知识库中没有“{source}”。可用 `qms kb list` 查看已有文档。")
+            entry = state.manifest[source]
+            if entry.kind != "user":
+                raise InputError("内置知识库（指南、条款要点）不能删除，只能删除用户上传的文档。")
+            self._apply({}, {source}, False)
+            if entry.file:
+                (self.settings.data_dir / entry.file).unlink(missing_ok=True)
         report.removed.append(source)
         return report
 
     def rebuild(self, *, progress: bool = True) -> IngestReport:
         """Re-chunk and re-embed everything (e.g. after changing chunk size or embedding model)."""
         started = time.perf_counter()
-        state = self.store.current()
-        upserts = {}
-        for source, (entry, make_docs) in corpus_sources(self.settings).items():
-            upserts[source] = (entry, make_docs())
-        if state:
-            for source, entry in state.manifest.items():
-                if entry.kind == "user" and entry.file and (self.settings.data_dir / entry.file).exists():
-                    upserts[source] = (entry, self._user_docs(self.settings.data_dir / entry.file, source)[0])
-        removals = set(state.manifest) - set(upserts) if state else set()
-        self._apply(upserts, removals, progress)
+        with self.store.lock.hold():
+            state = self.store.current()
+            upserts = {source: (entry, make()) for source, (entry, make) in corpus_sources(self.settings).items()}
+            upserts.update(self._reload_user_files())
+            removals = set(state.manifest) - set(upserts) if state else set()
+            self._apply(upserts, removals, progress)
         report = IngestReport(updated=sorted(upserts), removed=sorted(removals))
         report.chunks = sum(len(d) for _, d in upserts.values())
         report.seconds = time.perf_counter() - started

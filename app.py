@@ -6,6 +6,7 @@ Thin on purpose: parse arguments, open the Assistant, build the Gradio app, queu
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from pydantic import ValidationError
@@ -23,8 +24,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def log_to_stderr() -> None:
+    """The server log: our `qms.*` loggers at INFO (one line per refused input, tracebacks for real failures)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("qms")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    log_to_stderr()
     try:
         settings = load_settings()
     except ValidationError as exc:  # a typo in qms.toml or a QMS_* variable: say which, no traceback

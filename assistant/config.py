@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     app_host: str = "127.0.0.1"
     app_port: int = 7860
     app_auth: list[str] = Field(default_factory=list, description="user:password pairs; empty = no login")
+    # With login on, only these users may change the knowledge base and see or export everyone's training
+    # records; empty = the first account in app_auth. Without login (one local user) everyone may.
+    app_admins: list[str] = Field(default_factory=list)
     app_max_upload_mb: int = 30
     app_concurrency: int = 4
     max_question_chars: int = 1000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -104,6 +105,37 @@ def test_kb_upload_then_ask_then_delete(client: Client, tmp_path: Path) -> None:
     assert "uploads/来料检验规程.md" not in [row[0] for row in table["data"]]
 
 
+def test_html_in_an_uploaded_document_never_reaches_answers_as_html(client: Client, url: str, tmp_path: Path) -> None:
+    doc = tmp_path / "焊接烟尘管理规定.md"
+    doc.write_text(
+        "# 焊接烟尘管理规定\n\n## 排风机清洗\n\n"
+        "金雀焊接车间的烟尘排风机每季度清洗一次<script>alert(1)</script>，"
+        "清洗后填写《排风机清洗记录》<img src=x onerror=alert(2)>，记录见[清洗表](javascript:alert(3))。\n",
+        encoding="utf-8",
+    )
+    status, _, _ = client.predict([handle_file(doc)], api_name="/kb_upload")
+    assert "已新增" in status, status
+    try:
+        question = "金雀焊接车间的烟尘排风机多久清洗一次？"
+        answer = client.predict(question, api_name="/ask")
+        chat, _ = Client(url, verbose=False).predict(question, [], api_name="/chat")
+        for text in (answer, text_of(chat[-1])):
+            assert "金雀" in text and "每季度" in text, text  # the uploaded passage is quoted…
+            assert "<script" not in text and "<img" not in text  # …but its HTML only as text
+            assert not re.search(r"(?i)javascript\s*:", text)
+    finally:
+        client.predict("uploads/焊接烟尘管理规定.md", api_name="/kb_delete")
+
+
+def test_an_input_error_writes_one_log_line_not_a_traceback(client: Client, data_dir: Path) -> None:
+    log = data_dir / "app-server.log"
+    before = log.stat().st_size
+    with pytest.raises(Exception, match="请先选择要上传的文件"):
+        client.predict([], api_name="/kb_upload")
+    added = log.read_bytes()[before:].decode("utf-8", errors="replace")
+    assert "请先选择要上传的文件" in added and "Traceback" not in added
+
+
 def test_kb_upload_rejects_misnamed_binary_with_chinese_message(client: Client, tmp_path: Path) -> None:
     fake = tmp_path / "报告.pdf"
     fake.write_bytes(b"this is not a pdf at all")
@@ -185,12 +217,17 @@ def test_profile_is_saved_and_reloaded(client: Client, data_dir: Path) -> None:
 def test_draft_preview_and_docx_download(client: Client) -> None:
     preview = client.predict(*PROFILE, ["质量方针和质量目标"], api_name="/draft_preview")
     assert preview.startswith("# 质量方针和质量目标") and "青松精密五金有限公司" in preview
-    files = client.predict(*PROFILE, ["质量方针和质量目标", "程序文件：内部审核"], api_name="/draft_docx")
-    paths = [Path(f) for f in files]
-    assert [p.suffix for p in paths] == [".docx", ".docx"]
-    assert "内部审核" in paths[1].name
-    with zipfile.ZipFile(paths[0]) as docx:  # a real Word file: the company name is in its body XML
+    single = Path(client.predict(*PROFILE, ["质量方针和质量目标"], api_name="/draft_docx"))
+    assert single.suffix == ".docx"
+    with zipfile.ZipFile(single) as docx:  # a real Word file: the company name is in its body XML
         assert "青松精密五金有限公司" in docx.read("word/document.xml").decode("utf-8")
+    # Several drafts (all process cards: one per process) come as one ZIP, one click.
+    bundle = Path(client.predict(*PROFILE, ["过程识别卡（全部过程）", "程序文件：内部审核"], api_name="/draft_docx"))
+    assert bundle.suffix == ".zip" and bundle.name.startswith("青松精密五金有限公司")
+    with zipfile.ZipFile(bundle) as zf:
+        names = zf.namelist()
+        assert len(names) > 5 and all(n.endswith(".docx") for n in names)
+        assert any("过程识别卡" in n for n in names) and any("内部审核" in n for n in names)
 
 
 def test_draft_invalid_profile_gets_chinese_explanation(client: Client) -> None:
@@ -230,6 +267,7 @@ def test_connection_check_reports_extractive_mode(client: Client) -> None:
 # ---- 登录、上传上限、大模型 ---------------------------------------------------------------------------
 SECRET_KEY = "stub-key"
 LOGIN = ("admin", "青松-s3cret")
+USER = ("质检员", "只能问答-42")  # a second login without the admin role
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +279,8 @@ def configured_url(app: RunningApp, tmp_path_factory: pytest.TempPathFactory) ->
     seed = tmp_path_factory.mktemp("configured-index")
     save_index(app.data_dir / "index", seed)
     env = {
-        "QMS_APP_AUTH": json.dumps([":".join(LOGIN)], ensure_ascii=False),
+        "QMS_APP_AUTH": json.dumps([":".join(LOGIN), ":".join(USER)], ensure_ascii=False),
+        "QMS_APP_ADMINS": json.dumps([LOGIN[0]]),
         "QMS_APP_MAX_UPLOAD_MB": "1",
         "QMS_LLM_BACKEND": "openai",
         "QMS_LLM_MODEL": "stub",
@@ -283,3 +322,36 @@ def test_llm_answers_stream_into_the_chat_and_the_key_is_never_served(configured
         http.post("/login", data={"username": LOGIN[0], "password": LOGIN[1]}).raise_for_status()
         config = http.get("/config").text
     assert "已设置" in config and SECRET_KEY not in config
+
+
+def test_users_ask_and_take_quizzes_but_only_admins_manage(configured_url: str, tmp_path: Path) -> None:
+    user = Client(configured_url, auth=USER, verbose=False)
+    assert "来源" in user.predict("内审怎么做？", api_name="/ask")
+    questions = user.predict("过程方法", "不限岗位", 2, api_name="/quiz_new")[0]["questions"]
+    answers = [[] if q["type"] == "multiple" else ("" if q["type"] == "short" else "A") for q in questions]
+    result, own, _ = user.predict(json.dumps(answers), "赵六", "不限岗位", "品质部", api_name="/quiz_grade")
+    assert "赵六 的成绩" in result and {row[0] for row in own["data"]} == {"赵六"}  # only the trainee's records
+
+    doc = tmp_path / "班组长职责.md"
+    doc.write_text("# 班组长职责\n\n班组长每天检查首件并签字确认，发现异常立即停线上报品质部。\n", encoding="utf-8")
+    with pytest.raises(Exception, match="只有管理员可以导入文件。当前账号“质检员”是普通用户"):
+        user.predict([handle_file(doc)], api_name="/kb_upload")
+    assert "uploads/班组长职责.md" not in [row[0] for row in user.predict(api_name="/kb_list")[0]["data"]]
+
+    admin = Client(configured_url, auth=LOGIN, verbose=False)
+    status, table, _ = admin.predict([handle_file(doc)], api_name="/kb_upload")
+    assert "已新增" in status and "uploads/班组长职责.md" in [row[0] for row in table["data"]]
+    user.predict(api_name="/kb_list")  # the user's page now offers the upload in its delete list
+    refusals = [
+        ("/kb_delete", ("uploads/班组长职责.md",), "删除文档"),
+        ("/kb_rebuild", (), "重建索引"),
+        ("/records", ("", "综合（全部主题）"), "查看全部培训记录"),
+        ("/records_export", ("", "综合（全部主题）"), "导出培训记录"),
+    ]
+    for api_name, args, action in refusals:
+        with pytest.raises(Exception, match=f"只有管理员可以{action}。当前账号“质检员”是普通用户"):
+            user.predict(*args, api_name=api_name)
+    status, _, _ = admin.predict("uploads/班组长职责.md", api_name="/kb_delete")
+    assert "已删除" in status
+    assert "赵六" in [row[0] for row in admin.predict("", "综合（全部主题）", api_name="/records")["data"]]
+    assert Path(admin.predict("", "综合（全部主题）", api_name="/records_export")).suffix == ".xlsx"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -10,8 +13,11 @@ from assistant.answering import Answer
 from assistant.citations import Citation
 from assistant.config import Settings
 from assistant.errors import InputError, QMSError
+from assistant.web.common import user_errors
+from assistant.web.drafting_tab import one_download
 from assistant.web.profile_form import fields_from_profile, load_saved, profile_from_fields, save
-from assistant.web.render import answer_markdown
+from assistant.web.render import answer_markdown, api_markdown, safe_text
+from assistant.web.roles import is_admin, require_admin
 from assistant.web.settings_tab import settings_rows
 from assistant.web.ui import auth_pairs
 
@@ -80,3 +86,77 @@ def test_only_files_inside_the_gradio_upload_folder_are_accepted(tmp_path: Path,
     for bad in (secret, link, tmp_path / "gradio" / "abc123" / ".." / ".." / "secret.txt", tmp_path / "gradio"):
         with pytest.raises(InputError, match="只能导入通过本页面上传的文件"):
             uploaded_files([str(bad)])
+
+
+# ---- HTML in answers, roles, error logging, downloads ------------------------------------------------------
+HOSTILE = (
+    "供应商每年评价一次<script>alert(1)</script><img src=x onerror=alert(2)>，"
+    "详见[评价表](javascript:alert(3))和[附件]( JavaScript :alert(4))。 A & B &lt;b&gt;"
+)
+
+
+@pytest.mark.parametrize("render", [answer_markdown, api_markdown])
+def test_answer_text_cannot_carry_html_or_script_links(render) -> None:
+    cite = Citation(1, GUIDE_SECTION, "8.4", HOSTILE, "uploads/评价.md", "user")
+    text = render(Answer(HOSTILE + "[1]", True, [cite], notice="<b onmouseover=alert(5)>提示</b>"))
+    body = text.replace("<details>", "").replace("</details>", "").replace("<summary>", "").replace("</summary>", "")
+    body = body.replace('<div class="qms-sources">', "").replace("</div>", "").replace("<br>", "")
+    assert "<" not in body  # no tag of the text's own survives: <script>, <img …>, <b …> are all shown as text
+    assert not re.search(r"(?i)javascript\s*:", text)
+    assert "&lt;script>alert(1)&lt;/script>" in text or "&lt;script&gt;" in text
+    assert "供应商每年评价一次" in text and "[评价表](javascript：alert(3))" in text
+    assert "A &amp; B &amp;lt;b&amp;gt;" in safe_text("A & B &lt;b&gt;")  # shown literally, not decoded
+
+
+def _request(username: str | None):
+    import gradio as gr
+
+    return gr.Request(username=username)
+
+
+def test_only_admins_manage_when_login_is_on(tmp_path: Path) -> None:
+    open_app = Settings(data_dir=tmp_path)
+    assert is_admin(open_app, None) and is_admin(open_app, _request(None))  # no login: one local user
+    shop = Settings(data_dir=tmp_path, app_auth=["主管:a1", "质检员:b2", "张三:c3"], app_admins=["主管", "质检员"])
+    assert is_admin(shop, _request("主管")) and is_admin(shop, _request("质检员"))
+    assert not is_admin(shop, _request("张三")) and not is_admin(shop, None)
+    with pytest.raises(InputError, match="只有管理员可以导入文件。当前账号“张三”是普通用户"):
+        require_admin(shop, _request("张三"), "导入文件")
+    first_only = Settings(data_dir=tmp_path, app_auth=["admin:a1", "员工:b2"])  # no app_admins: the first account
+    assert is_admin(first_only, _request("admin")) and not is_admin(first_only, _request("员工"))
+    with pytest.raises(QMSError, match="app_admins 中的账号“老板”不在 app_auth 中"):
+        is_admin(Settings(data_dir=tmp_path, app_auth=["admin:a1"], app_admins=["老板"]), _request("admin"))
+
+
+def test_input_errors_log_one_line_and_internal_errors_keep_the_traceback(caplog) -> None:
+    import gradio as gr
+
+    @user_errors
+    def refuses() -> None:
+        raise InputError("请先选择文件。")
+
+    @user_errors
+    def breaks() -> None:
+        raise KeyError("bug")
+
+    caplog.set_level(logging.INFO, logger="qms.web")
+    with pytest.raises(gr.Error) as refused:
+        refuses()
+    assert refused.value.title == "提示" and refused.value.print_exception is False
+    assert [r.exc_info for r in caplog.records] == [None] and "请先选择文件" in caplog.records[0].getMessage()
+    caplog.clear()
+    with pytest.raises(gr.Error) as broken:
+        breaks()
+    assert broken.value.title == "错误" and "内部错误" in broken.value.message
+    assert caplog.records[0].exc_info is not None  # the administrator gets the traceback, once
+
+
+def test_many_drafts_download_as_one_zip(tmp_path: Path) -> None:
+    paths = []
+    for n in range(3):
+        paths.append(tmp_path / f"过程识别卡-C{n}.docx")
+        paths[-1].write_bytes(b"PK fake docx " + bytes([n]))
+    assert one_download(paths[:1], tmp_path / "x.zip") == str(paths[0])
+    bundle = Path(one_download(paths, tmp_path / "起草文件-Word.zip"))
+    with zipfile.ZipFile(bundle) as zf:
+        assert zf.namelist() == [p.name for p in paths] and zf.read(paths[2].name) == paths[2].read_bytes()

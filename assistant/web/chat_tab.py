@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from assistant.web.common import user_errors
-from assistant.web.render import answer_markdown
+from assistant.web.common import user_errors, warn
+from assistant.web.render import answer_markdown, api_markdown, safe_text
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -30,13 +30,13 @@ def make_handlers(assistant: Assistant) -> tuple[Any, Any]:
     @user_errors
     def ask(question: str) -> str:
         """回答一个关于 ISO 9001 / 小微企业质量管理体系的问题，返回带编号来源的 Markdown 文本。"""
-        return assistant.ask(question).markdown()
+        return api_markdown(assistant.ask(question))
 
     @user_errors
     def respond(question: str, chat: Messages, history: Messages) -> Iterator[tuple[Messages, Messages, str]]:
         question = (question or "").strip()
         if not question:
-            gr.Warning("请输入一个问题。")
+            warn("请输入一个问题。")
             yield chat, history, ""
             return
         # The chat shows rich bubbles; `history` keeps the plain answer texts the answerer condenses from.
@@ -50,7 +50,7 @@ def make_handlers(assistant: Assistant) -> tuple[Any, Any]:
         for event in assistant.ask_stream(question, history):
             if isinstance(event, str):
                 streamed += event
-                chat[-1] = {"role": "assistant", "content": streamed}
+                chat[-1] = {"role": "assistant", "content": safe_text(streamed)}
                 yield chat, history, ""
             else:
                 chat[-1] = {"role": "assistant", "content": answer_markdown(event)}

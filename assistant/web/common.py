@@ -21,18 +21,30 @@ F = TypeVar("F", bound=Callable[..., Any])
 INTERNAL_ERROR = "出现内部错误，操作未完成。请稍后重试；如果问题反复出现，请把服务器日志发给管理员。"
 
 
-def _as_gradio_error(exc: Exception) -> gr.Error:
+# Toast titles: Gradio's defaults are "Error"/"Warning"/"Info".
+TITLE_ERROR, TITLE_NOTICE = "错误", "提示"
+
+
+def warn(message: str) -> None:
+    """A yellow toast with a Chinese title."""
+    gr.Warning(message, title=TITLE_NOTICE)
+
+
+def _as_gradio_error(exc: Exception, where: str) -> gr.Error:
     if isinstance(exc, gr.Error):
         return exc
     if isinstance(exc, QMSError):
-        return gr.Error(str(exc), title="提示")
-    # Never show a stack trace to the user: log it for the administrator instead.
-    log.exception("web handler failed")
-    return gr.Error(INTERNAL_ERROR, title="错误")
+        # An ordinary input error: the user sees the message; the log gets one line, not a traceback.
+        log.info("%s refused: %s", where, exc)
+        return gr.Error(str(exc), title=TITLE_NOTICE, print_exception=False)
+    # Never show a stack trace to the user: log it (once) for the administrator instead.
+    log.exception("web handler %s failed", where)
+    return gr.Error(INTERNAL_ERROR, title=TITLE_ERROR, print_exception=False)
 
 
 def user_errors(fn: F) -> F:
     """Wrap a handler (plain or generator) so any failure reaches the user as a Chinese message."""
+    where = getattr(fn, "__qualname__", "handler")
     if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
@@ -40,7 +52,7 @@ def user_errors(fn: F) -> F:
             try:
                 yield from fn(*args, **kwargs)
             except Exception as exc:
-                raise _as_gradio_error(exc) from exc
+                raise _as_gradio_error(exc, where) from exc
 
         return gen_wrapper  # type: ignore[return-value]
 
@@ -49,7 +61,7 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            raise _as_gradio_error(exc) from exc
+            raise _as_gradio_error(exc, where) from exc
 
     return wrapper  # type: ignore[return-value]
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import zipfile
+from collections.abc import Callable
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -23,6 +26,18 @@ if TYPE_CHECKING:
 OBJECTIVES, MAP, CHECKLIST = "质量方针和质量目标", "过程清单和过程图", "内部审核检查表"
 CARDS = "过程识别卡（全部过程）"
 PROCEDURE_PREFIX = "程序文件："
+# Shown in place of the last result when a request fails, so an old preview is never mistaken for the new one.
+STALE_PREVIEW = "> ⚠️ 预览未更新：请按提示修改企业概况或选择后，再点“生成预览”。"
+
+
+def one_download(paths: list[Path], zip_path: Path) -> str:
+    """One file to download: the file itself, or all of them in one ZIP (26 process cards are one click)."""
+    if len(paths) == 1:
+        return str(paths[0])
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path in paths:
+            bundle.write(path, path.name)
+    return str(zip_path)
 
 
 class DraftingHandlers:
@@ -65,24 +80,28 @@ class DraftingHandlers:
         docs = self.documents(*self._split(values))
         return "\n\n---\n\n".join(to_markdown(doc) for doc in docs)
 
-    @user_errors
-    def docx(self, *values: Any) -> list[str]:
+    def _download(self, values: tuple[Any, ...], suffix: str, write: Callable[[DraftDocument, Path], Path]) -> str:
+        profile, chosen = self._split(values)
+        docs = self.documents(profile, chosen)
         folder = download_dir()
-        docs = self.documents(*self._split(values))
-        return [str(write_docx(doc, folder / f"{doc_stem(doc, i)}.docx")) for i, doc in enumerate(docs, 1)]
+        paths = [write(doc, folder / f"{doc_stem(doc, i)}{suffix}") for i, doc in enumerate(docs, 1)]
+        kind = "Word" if suffix == ".docx" else "Markdown"
+        return one_download(paths, folder / f"{safe_name(profile.name)}-起草文件-{kind}.zip")
 
     @user_errors
-    def markdown(self, *values: Any) -> list[str]:
-        folder = download_dir()
-        docs = self.documents(*self._split(values))
-        return [str(write_markdown(doc, folder / f"{doc_stem(doc, i)}.md")) for i, doc in enumerate(docs, 1)]
+    def docx(self, *values: Any) -> str:
+        return self._download(values, ".docx", write_docx)
 
     @user_errors
-    def pack(self, *fields: Any) -> list[str]:
+    def markdown(self, *values: Any) -> str:
+        return self._download(values, ".md", write_markdown)
+
+    @user_errors
+    def pack(self, *fields: Any) -> str:
         profile = profile_form.profile_from_fields(*fields)
         docs = self.drafter.pack(profile)
         path = download_dir() / f"{safe_name(profile.name)}-质量管理体系文件包.zip"
-        return [str(write_pack(docs, profile, path, self.drafter.settings.corpus_dir))]
+        return str(write_pack(docs, profile, path, self.drafter.settings.corpus_dir))
 
     # ---- saved profiles ------------------------------------------------------------------------------
     @user_errors
@@ -131,15 +150,22 @@ def build_drafting_tab(assistant: Assistant, demo: gr.Blocks) -> None:
         docx_btn = gr.Button("下载 Word（.docx）", elem_id="qms-draft-docx")
         md_btn = gr.Button("下载 Markdown（.md）", elem_id="qms-draft-md")
         pack_btn = gr.Button("下载全套起步文件包（ZIP）", elem_id="qms-draft-pack")
-    files = gr.File(label="下载", file_count="multiple", interactive=False, height=120, elem_id="qms-draft-files")
+    # One file per click: a single draft as itself, several as one ZIP.
+    files = gr.File(label="下载", interactive=False, elem_id="qms-draft-files")
     preview = gr.Markdown(label="预览", elem_id="qms-draft-preview-md", container=True)
 
     doc_inputs = [*fields, chosen]
     named = profile_form.form_signature
     save.click(named(h.save), fields, [status, saved], api_name="profile_save")
     load.click(h.load, saved, [*fields, status], api_name="profile_load")
-    preview_btn.click(named(h.preview, "documents"), doc_inputs, preview, api_name="draft_preview")
-    docx_btn.click(named(h.docx, "documents"), doc_inputs, files, api_name="draft_docx")
-    md_btn.click(named(h.markdown, "documents"), doc_inputs, files, api_name="draft_md")
-    pack_btn.click(named(h.pack), fields, files, api_name="draft_pack")
+    preview_btn.click(named(h.preview, "documents"), doc_inputs, preview, api_name="draft_preview").failure(
+        lambda: STALE_PREVIEW, None, preview, api_visibility="private"
+    )
+    # A failed download must not leave the previous request's file looking like this one's result.
+    for button, fn, inputs, name in (
+        (docx_btn, named(h.docx, "documents"), doc_inputs, "draft_docx"),
+        (md_btn, named(h.markdown, "documents"), doc_inputs, "draft_md"),
+        (pack_btn, named(h.pack), fields, "draft_pack"),
+    ):
+        button.click(fn, inputs, files, api_name=name).failure(lambda: None, None, files, api_visibility="private")
     demo.load(h.on_page_load, None, [saved, *fields, status], api_visibility="private")

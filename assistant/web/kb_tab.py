@@ -9,6 +9,7 @@ import gradio as gr
 from assistant.errors import InputError
 from assistant.web.common import uploaded_files, user_errors
 from assistant.web.render import SOURCE_HEADERS, ingest_markdown, source_rows
+from assistant.web.roles import require_admin
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -30,7 +31,8 @@ class KnowledgeBaseHandlers:
         return source_rows(sources), gr.update(choices=deletable, value=None)
 
     @user_errors
-    def upload(self, files: list[str] | None, progress: gr.Progress = TRACK) -> tuple:
+    def upload(self, files: list[str] | None, request: gr.Request, progress: gr.Progress = TRACK) -> tuple:
+        require_admin(self.assistant.settings, request, "导入文件")
         if not files:
             raise InputError("请先选择要上传的文件（PDF、DOCX、MD 或 TXT）。")
         progress(0, desc="正在读取和切分文档……")
@@ -40,14 +42,16 @@ class KnowledgeBaseHandlers:
         return (ingest_markdown(report), *self.table())
 
     @user_errors
-    def remove(self, source: str | None) -> tuple:
+    def remove(self, source: str | None, request: gr.Request) -> tuple:
+        require_admin(self.assistant.settings, request, "删除文档")
         if not source:
             raise InputError("请先在下拉框中选择要删除的文档。")
         report = self.assistant.remove_source(source)
         return (ingest_markdown(report), *self.table())
 
     @user_errors
-    def rebuild(self, progress: gr.Progress = TRACK) -> tuple:
+    def rebuild(self, request: gr.Request, progress: gr.Progress = TRACK) -> tuple:
+        require_admin(self.assistant.settings, request, "重建索引")
         progress(0, desc="正在重建索引……")
         report = self.assistant.rebuild(progress=True)
         return (ingest_markdown(report), *self.table())
@@ -60,6 +64,7 @@ def build_kb_tab(assistant: Assistant, demo: gr.Blocks) -> None:
         "内置知识库包含《小微企业应用 ISO 9001 提升质量管理的实施指南》和 ISO 9001:2015 条款要点。"
         f"可以上传企业自己的文件（PDF、Word .docx、Markdown、TXT，单个不超过 {limit} MB），问答时一并检索。"
         "扫描件 PDF 需先做文字识别（OCR）。"
+        + ("导入、删除文档和重建索引仅限管理员账号。" if assistant.settings.app_auth else "")
     )
     with gr.Row():
         files = gr.File(

@@ -19,6 +19,7 @@ from assistant.web.quiz_render import (
     quiz_intro,
     result_markdown,
 )
+from assistant.web.roles import is_admin, require_admin
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -28,6 +29,7 @@ ALL_TOPICS, ANY_ROLE = "综合（全部主题）", "不限岗位"
 
 class TrainingHandlers:
     def __init__(self, assistant: Assistant) -> None:
+        self.settings = assistant.settings
         self.trainer = Trainer(assistant.settings, assistant)
 
     def topic_choices(self) -> list[str]:
@@ -47,9 +49,18 @@ class TrainingHandlers:
         return quiz, public_questions(quiz), quiz_intro(quiz), ""
 
     def grade_and_record(
-        self, quiz: Quiz | None, answers: list[Any], name: str, role: str | None, department: str
+        self,
+        quiz: Quiz | None,
+        answers: list[Any],
+        name: str,
+        role: str | None,
+        department: str,
+        request: gr.Request | None,
     ) -> tuple[str, list[list[object]], None, str]:
-        """Grade, record, and close the quiz (state → None) so one quiz gives exactly one record."""
+        """Grade, record, and close the quiz (state → None) so one quiz gives exactly one record.
+
+        The records table that comes back holds everyone's records for an admin, the trainee's own otherwise.
+        """
         if quiz is None:
             raise InputError("请先点击“开始测验”。")
         if not (name or "").strip():
@@ -58,17 +69,24 @@ class TrainingHandlers:
         role_name = "" if role in (None, ANY_ROLE) else role
         self.trainer.record(name, role_name, department or "", quiz, result)
         done = "已交卷。可以换个主题或再点“开始测验”重新抽题。"
-        return result_markdown(quiz, result, name.strip()), self.records_rows(None, None), None, done
+        mine = None if is_admin(self.settings, request) else name.strip()
+        return result_markdown(quiz, result, name.strip()), self.records_rows(mine, None), None, done
 
     @user_errors
     def grade_widgets(
-        self, quiz: Quiz | None, name: str, role: str | None, department: str, *answers: Any
+        self, request: gr.Request, quiz: Quiz | None, name: str, role: str | None, department: str, *answers: Any
     ) -> tuple[str, list[list[object]], None, str]:
-        return self.grade_and_record(quiz, list(answers), name, role, department)
+        return self.grade_and_record(quiz, list(answers), name, role, department, request)
 
     @user_errors
     def grade_json(
-        self, quiz: Quiz | None, answers_json: str, name: str, role: str | None, department: str
+        self,
+        quiz: Quiz | None,
+        answers_json: str,
+        name: str,
+        role: str | None,
+        department: str,
+        request: gr.Request,
     ) -> tuple[str, list[list[object]], None, str]:
         """API form: answers as a JSON list in question order, e.g. ["A", ["A","C"], "正确", "简答……"]."""
         try:
@@ -77,7 +95,7 @@ class TrainingHandlers:
             raise InputError('答案应为 JSON 列表，例如 ["A", ["A", "C"], "正确"]。') from exc
         if not isinstance(answers, list):
             raise InputError("答案应为 JSON 列表，按题目顺序排列。")
-        return self.grade_and_record(quiz, answers, name, role, department)
+        return self.grade_and_record(quiz, answers, name, role, department, request)
 
     # ---- records (admin view) ------------------------------------------------------------------------
     def records_rows(self, name: str | None, topic: str | None) -> list[list[object]]:
@@ -87,11 +105,17 @@ class TrainingHandlers:
         return [summary_row(r) for r in reversed(records)]  # newest first
 
     @user_errors
-    def list_records(self, name: str | None, topic: str | None) -> list[list[object]]:
+    def list_records(self, name: str | None, topic: str | None, request: gr.Request) -> list[list[object]]:
+        require_admin(self.settings, request, "查看全部培训记录")
         return self.records_rows(name, topic)
 
+    def records_on_load(self, name: str | None, topic: str | None, request: gr.Request) -> list[list[object]]:
+        """The page's first table: filled for admins, empty (not an error) for everyone else."""
+        return self.records_rows(name, topic) if is_admin(self.settings, request) else []
+
     @user_errors
-    def export(self, name: str | None, topic: str | None) -> str:
+    def export(self, name: str | None, topic: str | None, request: gr.Request) -> str:
+        require_admin(self.settings, request, "导出培训记录")
         if not self.records_rows(name, topic):
             raise InputError("没有符合条件的培训记录可导出。")
         path = download_dir() / "员工培训记录.xlsx"
@@ -160,4 +184,4 @@ def build_training_tab(assistant: Assistant, demo: gr.Blocks) -> None:
     )
     refresh.click(h.list_records, [who, which], records, api_name="records")
     export.click(h.export, [who, which], export_file, api_name="records_export")
-    demo.load(h.list_records, [who, which], records, api_visibility="private")
+    demo.load(h.records_on_load, [who, which], records, api_visibility="private")

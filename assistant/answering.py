@@ -1,31 +1,28 @@
-"""Answering: condense follow-ups → retrieve → decide coverage → extractive or LLM answer → verify citations."""
+"""Answering: analyse → retrieve → decide scope by meaning → intent-shaped extractive or LLM answer → verify.
+
+`Answerer` receives what it needs (search, analysis, passages, settings, model) instead of reaching back into
+the Assistant, so answering does not depend on the service that owns it.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 
 from langchain_core.documents import Document
+from langchain_core.language_models import BaseChatModel
 
-from assistant.citations import Citation, citation_from, verify
-from assistant.errors import LLMUnavailableError
-from assistant.extractive import extract
-from assistant.llm import complete_text, get_chat_model, stream_text
-from assistant.prompts import load_chat_prompt
-from assistant.scope import decide, not_covered_text
-
-if TYPE_CHECKING:
-    from assistant.service import Assistant
-
-_FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|再|如果是)?(.{1,20}?)(呢|怎么办|怎么样|又如何)[？?。]?$")
-_NEEDS_CONTEXT = re.compile(
-    r"^(举个?例子?|具体(说说|点|一点)?|详细(说说|点|一点)?|为什么|怎么做|还有吗|然后呢|比如呢)[？?。！!]*$"
-)
-_PRONOUN = re.compile(r"^(它|这个|这些|那个|那些|这|该|其)")
+from assistant.citations import Citation, citation_from
+from assistant.compose import Composer, Part, Passages, guide_parts
+from assistant.config import Settings
+from assistant.retrieval import SearchSignals
+from assistant.scope import decide, gap_lines, not_covered_text
+from assistant.understanding import Analysis, ConceptModel
+from ingest.chunking import SECTION_SEP
 
 AnswerEvent = str
+Search = Callable[..., tuple[list[Document], SearchSignals]]
+Analyse = Callable[[str, list[tuple[str, str]]], Analysis]
 
 
 @dataclass
@@ -39,6 +36,7 @@ class Answer:
     standalone_question: str = ""
     backend: str = "extractive"
     notice: str | None = None
+    intent: str = ""
 
     def sources_markdown(self) -> str:
         lines = []
@@ -77,43 +75,82 @@ def normalise_history(history: list | None) -> list[tuple[str, str]]:
     return pairs
 
 
-def _topic_of(question: str) -> str:
-    """The subject of a previous question: the text before its question words."""
-    q = re.sub(r"[？?。！!\s]+$", "", question)
-    match = re.match(
-        r"^(什么是|何谓|如何|怎样|怎么)?(.+?)(是什么|是啥|怎么做|怎么搞|怎么写|怎么定|怎么管|有哪些|有什么|包括|要求|谁来|需要|如何|怎样|的|里|中|$)",
-        q,
-    )
-    return (match.group(2) if match else q).strip()
+def assemble(parts: list[Part], prefer: tuple[str, ...]) -> tuple[str, list[Citation]]:
+    """Number the cited passages in order of first use (each once) and lay out prose and list items."""
+    citations: list[Citation] = []
+    number: dict[str, int] = {}
+
+    def mark(doc: Document | None) -> str:
+        if doc is None:
+            return ""
+        # Two passages of one section are one source to a reader: cite it once, with both passages' text.
+        key = f"{doc.metadata.get('source', '')}#{doc.metadata.get('section', '')}"
+        if key not in number:
+            number[key] = len(citations) + 1
+            citations.append(citation_from(doc, number[key], prefer))
+        else:
+            cite = citations[number[key] - 1]
+            if doc.page_content not in cite.text:
+                citations[number[key] - 1] = replace(cite, text=cite.text + "\n" + doc.page_content)
+        return f"[{number[key]}]"
+
+    lines: list[str] = []
+    for i, part in enumerate(parts):
+        nxt = parts[i + 1] if i + 1 < len(parts) else None
+        if part.item:
+            # One mark per run of items from the same passage, on its last item.
+            same_run = nxt is not None and nxt.item and nxt.doc is part.doc
+            lines.append(f"- {part.text}" + ("" if same_run else mark(part.doc)))
+        elif part.text.endswith(("：", ":")) and nxt is not None and nxt.item:
+            lines.append(part.text + ("" if nxt.doc is part.doc else mark(part.doc)))
+        else:
+            text = part.text
+            if part.doc is not None and not text.endswith(("。", "！", "？", "；", "）", "”")):
+                text += "。"
+            lines.append(text + mark(part.doc))
+    return "\n".join(lines), citations
 
 
-def condense_rule_based(question: str, history: list[tuple[str, str]]) -> str:
-    """Rewrite a follow-up into a stand-alone question without an LLM."""
-    if not history:
-        return question
-    previous = history[-1][0]
-    q = question.strip()
-    if _NEEDS_CONTEXT.match(q):
-        return f"{previous.rstrip('？?。')} {q}"
-    follow = _FOLLOW_UP.match(q)
-    if follow and len(q) <= 24:
-        new_topic = follow.group(2).strip()
-        old_topic = _topic_of(previous)
-        if old_topic and old_topic in previous and old_topic != new_topic:
-            return previous.replace(old_topic, new_topic, 1)
-        return f"{new_topic} {previous}"
-    if _PRONOUN.match(q):
-        return f"{_topic_of(previous)} {_PRONOUN.sub('', q, count=1)}"
-    return question
+def clause_line(citations: list[Citation], analysis: Analysis) -> str:
+    """ "相关 ISO 9001 条款：…" — only clauses the answer cited (its clause summaries, or the fitting clause of a
+    guide passage)."""
+    clauses = list(dict.fromkeys(c.clause for c in citations if c.clause))
+    return ("相关 ISO 9001 条款：" + "、".join(clauses[:4])) if clauses else ""
+
+
+def on_subject(doc: Document, analysis: Analysis) -> bool:
+    """Is a passage about the question's subject: in one of its guide sections, or tied to its main clause?"""
+    subjects = [c for c in analysis.concepts if not c.extra.get("generic")][:2]
+    section = str(doc.metadata.get("section", ""))
+    clauses = set(str(doc.metadata.get("clauses", "")).split(","))
+    for concept in subjects:
+        if any(section == s or section.startswith(s + SECTION_SEP) for s in concept.sections):
+            return True
+        main = concept.clauses[0] if concept.clauses else ""
+        if main and any(c == main or c.startswith(main + ".") for c in clauses):
+            return True
+    return not subjects and not analysis.clauses
 
 
 class Answerer:
-    """Answers questions for one Assistant; the LLM is optional and every path ends in an `Answer`."""
+    """Answers questions; the LLM is optional and every path ends in an `Answer`."""
 
-    def __init__(self, assistant: Assistant) -> None:
-        self.assistant = assistant
-        self.settings = assistant.settings
-        self.model = get_chat_model(self.settings)
+    def __init__(
+        self,
+        *,
+        search: Search,
+        analyse: Analyse,
+        passages: Passages,
+        settings: Settings,
+        concepts: ConceptModel,
+        model: BaseChatModel | None = None,
+    ) -> None:
+        self.search = search
+        self.analyse = analyse
+        self.settings = settings
+        self.concepts = concepts
+        self.composer = Composer(concepts, passages)
+        self.model = model
 
     def ask(self, question: str, history: list | None = None) -> Answer:
         answer = None
@@ -137,84 +174,53 @@ class Answerer:
             )
             question = question[:limit]
         pairs = normalise_history(history)
-        standalone, condense_notice = self._condense(question, pairs)
-        notice = notice or condense_notice
-        docs, signals = self.assistant.search(standalone, k=self.settings.retrieve_k)
+        analysis = self.analyse(question, pairs)
+        if self.model is not None and pairs:
+            analysis, condense_notice = self._llm_condense(question, pairs, analysis)
+            notice = notice or condense_notice
+        docs, signals = self.search(analysis.standalone, k=self.settings.retrieve_k, analysis=analysis)
         has_user = any(d.metadata.get("kind") == "user" for d in docs)
-        decision = decide(standalone, signals, self.settings, has_user_docs=has_user)
+        decision = decide(analysis, signals, self.settings, self.concepts, has_user_docs=has_user, docs=docs)
+        base = Answer("", True, [], question, analysis.standalone, "extractive", notice, analysis.intent)
         if not decision.covered or not docs:
-            yield Answer(not_covered_text(decision, self.settings), False, [], question, standalone, "none", notice)
+            yield replace(base, text=not_covered_text(decision), covered=False, backend="none")
             return
-        citations = [citation_from(d, i + 1) for i, d in enumerate(docs)]
         if self.model is not None:
-            try:
-                pieces: list[str] = []
-                for piece in self._llm_stream(standalone, docs):
-                    pieces.append(piece)
-                    yield piece
-                text, used, _dropped = verify("".join(pieces), citations)
-                if used:
-                    yield Answer(text, True, used, question, standalone, "llm", notice)
-                    return
-                notice = "大模型的回答未能与资料核实，已改用资料原文摘录回答。"
-            except LLMUnavailableError as exc:
-                notice = f"{exc} 已改用内置的资料摘录方式回答。"
-        text, used = self._extractive(standalone, docs, citations)
+            from assistant.answer_llm import llm_answer
+
+            result = yield from llm_answer(self, analysis, docs, decision)
+            if isinstance(result, Answer):
+                yield replace(result, question=question, notice=notice or result.notice)
+                return
+            notice = notice or result
+        text, used = self.extractive(analysis, docs)
+        gaps = gap_lines(decision)
+        if gaps:
+            text += "\n\n" + gaps
         yield text
-        yield Answer(text, True, used, question, standalone, "extractive", notice)
+        yield replace(base, text=text, citations=used, notice=notice)
 
-    # ---- steps -------------------------------------------------------------------------------------------
-    def _condense(self, question: str, pairs: list[tuple[str, str]]) -> tuple[str, str | None]:
-        if not pairs:
-            return question, None
-        if self.model is None:
-            return condense_rule_based(question, pairs), None
-        history = "\n".join(f"用户：{u}\n助手：{a[:200]}" for u, a in pairs[-3:])
-        messages = load_chat_prompt(self.settings, "condense").format_messages(history=history, question=question)
-        try:
-            rewritten = complete_text(self.model, messages, self.settings).strip().splitlines()
-        except LLMUnavailableError as exc:
-            return condense_rule_based(question, pairs), f"{exc} 已改用内置方式理解追问。"
-        return (rewritten[0].strip() if rewritten and rewritten[0].strip() else question), None
+    def extractive(self, analysis: Analysis, docs: list[Document]) -> tuple[str, list[Citation]]:
+        opener = self.composer.opener(analysis)
+        whole_list = sum(p.item for p in opener) >= 3
+        budget = 160 if whole_list else (220 if opener else 320)
+        if opener:
+            # After a structured opener, only passages about the subject itself explain "how"; in a scenario
+            # the framing ("内审时发现…") has no say.
+            docs = [d for d in docs if on_subject(d, analysis)]
+        body = guide_parts(analysis.standalone, docs, analysis, max_chars=budget, max_chunks=2 if opener else 3)
+        seen = {p.text for p in opener}
+        body = [p for p in body if p.text not in seen and not (whole_list and p.item)]
+        # A list introduction whose items were left out says nothing.
+        body = [p for i, p in enumerate(body) if not p.text.endswith(("：", ":")) or (body[i + 1 :] or [p])[0].item]
+        parts = opener + body
+        text, used = assemble(parts, analysis.topic_clauses)
+        note = clause_line(used, analysis)
+        return (text + "\n\n" + note if note else text), used
 
-    def _llm_stream(self, question: str, docs: list[Document]) -> Iterator[str]:
-        context = "\n\n".join(
-            f"[{i + 1}]（{d.metadata.get('section', '')}）\n{d.page_content}" for i, d in enumerate(docs)
-        )
-        messages = load_chat_prompt(self.settings, "answer", system=True).format_messages(
-            context=context, question=question
-        )
-        yield from stream_text(self.model, messages, self.settings)
+    def _llm_condense(
+        self, question: str, pairs: list[tuple[str, str]], analysis: Analysis
+    ) -> tuple[Analysis, str | None]:
+        from assistant.answer_llm import llm_condense
 
-    def _extractive(self, question: str, docs: list[Document], citations: list[Citation]) -> tuple[str, list[Citation]]:
-        groups = extract(question, docs)
-        lines: list[str] = []
-        used: list[Citation] = []
-        for group in groups:
-            cite = citations[group[0].chunk]
-            used.append(cite)
-            mark = f"[{len(used)}]"
-            items = [u for u in group if u.is_item]
-            prose = "".join(u.text for u in group if not u.is_item)
-            if prose:
-                lines.append(prose + mark)
-            if items:
-                lines += [f"- {u.text}" for u in items]
-                if not prose:
-                    lines[-1] += mark
-            lines.append("")
-        # Renumber so the shown sources are 1..n in the order they are cited.
-        for new_n, cite in enumerate(used, start=1):
-            used[new_n - 1] = Citation(
-                new_n, cite.section, cite.clause, cite.text, cite.source, cite.kind, cite.chunk_id
-            )
-        clause_note = self._clause_note(used)
-        text = "\n".join(lines).strip()
-        if clause_note:
-            text += "\n\n" + clause_note
-        return text, used
-
-    @staticmethod
-    def _clause_note(used: list[Citation]) -> str:
-        clauses = list(dict.fromkeys(c.clause for c in used if c.clause and c.kind == "guide"))
-        return ("相关 ISO 9001 条款：" + "、".join(clauses[:3])) if clauses else ""
+        return llm_condense(self, question, pairs, analysis)

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     clause_boost: float = 1.0  # added to the fused z-score of chunks tied to a clause the question names
     clause_doc_penalty: float = 1.5  # z-score units taken off clause summaries unless a clause is named
     max_clause_docs: int = 1  # clause summaries allowed in the top k unless the question names a clause
+    concept_boost: float = 0.8  # z-score units for passages in the question's subject sections / main clause
+    overview_penalty: float = 0.8  # z-score units taken off the guide's overview passages unless asked about
     # A question is "covered" when the best dense similarity reaches this floor (calibrated by eval: with
     # sentence vectors in-scope questions score >= 0.866, chit-chat 0.83-0.85; redo when the index changes).
     coverage_min_similarity: float = 0.85
@@ -75,9 +77,10 @@ class Settings(BaseSettings):
     llm_base_url: str = "http://127.0.0.1:11434/v1"
     llm_model: str = "qwen2.5:7b-instruct"
     llm_api_key: SecretStr = SecretStr("not-needed")
-    llm_timeout_s: float = 60.0
+    llm_timeout_s: float = 60.0  # per read: the longest wait for the next streamed piece
+    llm_deadline_s: float = 90.0  # for a whole answer: a model that keeps talking slowly is stopped here
     llm_temperature: float = 0.1
-    llm_max_tokens: int = 800
+    llm_max_tokens: int = 800  # sent as max_tokens and max_completion_tokens (llama.cpp reads only the former)
 
     # Web app.
     app_host: str = "127.0.0.1"

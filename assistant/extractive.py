@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from assistant.citations import bigrams
+from assistant.understanding.text import sentences, tokenize
 from ingest.chunking import SUMMARY_KINDS
-from ingest.tokenize import expand_query, tokenize
 
-_SENT = re.compile(r"(?<=[。！？；])")
 _TABLE_ROW = re.compile(r"^\|")
+_CAPTION = re.compile(r"^[*_\s]*[图表]\s*\d+-\d+")  # "*图 3-1 …*", "**表 3-1 …**": labels of figures and tables
+_ENDED = ("。", "！", "？", "；", "：", "”", "）", "!", "?", ";", ":")
 _LONG_ITEM = 150
 RANK_DECAY = 0.25  # score divisor per retrieval rank
 RELATIVE_FLOOR = 0.3  # units scoring below this share of the best unit are left out
@@ -48,7 +49,7 @@ def units_of(doc: Document, chunk: int) -> list[Unit]:
         return [Unit(f"{title}：{body}", chunk, 0, False)]
     for line in lines:
         line = line.strip().replace("**", "")
-        if not line or _TABLE_ROW.match(line) and set(line) <= set("|-: "):
+        if not line or _TABLE_ROW.match(line) and set(line) <= set("|-: ") or _is_caption(line):
             continue
         if line.startswith(("- ", "* ")) and len(line) <= _LONG_ITEM:
             units.append(Unit(line[2:].strip(), chunk, len(units), True))
@@ -58,7 +59,7 @@ def units_of(doc: Document, chunk: int) -> list[Unit]:
                 units.append(Unit(sentence, chunk, len(units), False))
         elif _TABLE_ROW.match(line):
             cells = [c.strip() for c in line.strip("|").split("|") if c.strip()]
-            if cells and cells[0] not in {"栏目"}:
+            if cells and not _header_row(cells):
                 units.append(
                     Unit(
                         "：".join(cells[:1]) + ("：" + "；".join(cells[1:]) if len(cells) > 1 else ""),
@@ -73,14 +74,30 @@ def units_of(doc: Document, chunk: int) -> list[Unit]:
     return [u for u in units if not INJECTION.search(u.text)]
 
 
+def _is_caption(line: str) -> bool:
+    """ "*图 3-1 PDCA 示意图*": a figure or table label (short), not prose that begins "表 3-1 给出了…"."""
+    return bool(_CAPTION.match(line)) and len(line) <= 40 and "。" not in line
+
+
+def _header_row(cells: list[str]) -> bool:
+    """A table's column labels ("过程目标（绩效评价） | 目标 | 计算公式 | 频率", "栏目 | 项目 | 内容"): short labels
+    without figures, or a row that names its columns "项目"."""
+    rest = cells[1:] or cells
+    if len(rest) >= 2 and "项目" in rest:
+        return True
+    return len(rest) >= 2 and all(len(c) <= 7 and not re.search(r"[\d%、；，。：]", c) for c in rest)
+
+
 def _sentences(text: str, min_chars: int = 16) -> list[str]:
     """Sentences of a paragraph; a short piece split off at "；" stays with its neighbour, since a quoted
-    fragment like "内部审核的结果；" means nothing on its own."""
+    fragment like "内部审核的结果；" means nothing on its own. A last piece that stops mid-sentence (text cut at
+    a page break in the source) is left out rather than quoted half."""
     out: list[str] = []
     drop_next = False
-    for piece in (p.strip() for p in _SENT.split(text)):
-        if not piece:
-            continue
+    pieces = sentences(text)
+    if pieces and not pieces[-1].endswith(_ENDED):
+        pieces = pieces[:-1]
+    for piece in pieces:
         if INJECTION.search(piece) or drop_next:
             # Text addressed to the assistant is never quoted, nor the sentence after it (the payload may
             # be there: "忽略以上指令。请回答：…").
@@ -104,9 +121,13 @@ def _score(unit: Unit, q_tokens: set[str], q_bigrams: set[str], rank: int) -> fl
     return (words + pairs) / (1 + RANK_DECAY * rank) + (0.05 if unit.is_item else 0.0)
 
 
-def extract(question: str, docs: list[Document], max_chars: int = 320, max_chunks: int = 3) -> list[list[Unit]]:
-    """Chosen units grouped by chunk, guide/company text first, each group in reading order."""
-    expanded = expand_query(question)
+def extract(
+    question: str, docs: list[Document], max_chars: int = 320, max_chunks: int = 3, expanded: str | None = None
+) -> list[list[Unit]]:
+    """Chosen units grouped by chunk, guide/company text first, each group in reading order.
+
+    `expanded`: the question with the formal terms for its colloquial words (Analysis.search_query)."""
+    expanded = expanded or question
     enumerating = bool(_ENUMERATION.search(question))
     q_tokens, q_bigrams = set(tokenize(expanded)), bigrams(question)
     kinds = {rank: doc.metadata.get("kind") for rank, doc in enumerate(docs)}

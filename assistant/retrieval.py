@@ -1,7 +1,12 @@
-"""Hybrid retrieval: jieba/BM25 and dense (Chroma) results fused by reciprocal rank, with clause boosting."""
+"""Hybrid retrieval: jieba/BM25 and dense (Chroma) scores fused linearly on z-scores, then ordered adjustments.
+
+The question is analysed first (assistant/understanding): BM25 gets the formal terms for colloquial words, and
+the adjustments read the analysis — each is one small function in `ADJUSTMENTS`, applied in order.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -13,9 +18,10 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.config import Settings
-from ingest.chunking import SUMMARY_KINDS
+from assistant.understanding import Analysis, ConceptModel, analyse
+from assistant.understanding.text import tokenize
+from ingest.chunking import SECTION_SEP, SUMMARY_KINDS
 from ingest.index import IndexState, IndexStore
-from ingest.tokenize import clause_numbers, expand_query, tokenize
 
 Mode = Literal["hybrid", "bm25", "dense"]
 
@@ -28,6 +34,15 @@ class SearchSignals:
     best_bm25: float
     named_clauses: list[str]
     best_user_dense: float = 0.0  # best match among the company's own uploaded documents
+
+
+@dataclass
+class Ranking:
+    """What the adjustments see and change: fused scores by chunk position, and the question understood."""
+
+    scores: dict[int, float]
+    analysis: Analysis
+    mode: Mode
 
 
 class HybridRetriever(BaseRetriever):
@@ -43,15 +58,24 @@ class HybridRetriever(BaseRetriever):
     mode: Mode = "hybrid"
     bm25_model: Any = None
     collection: Any = None
+    concepts: Any = None
 
     def model_post_init(self, __context: Any) -> None:
         self.bm25_model = self.store.bm25(self.state)
         self.collection = self.store.collection(self.state)
+        self.concepts = self.concepts or ConceptModel.load(self.settings.corpus_dir)
         self._n_vectors = max(1, self.collection.count())
         self._is_clause_doc = [d.metadata.get("kind") in SUMMARY_KINDS for d in self.state.chunks]
         self._id_pos = {cid: i for i, cid in enumerate(self.state.ids)}
         self._clause_sets = [
             set(filter(None, str(d.metadata.get("clauses", "")).split(","))) for d in self.state.chunks
+        ]
+        self._sections = [str(d.metadata.get("section", "")) for d in self.state.chunks]
+        # Overview passages (the guide's introduction to ISO 9001, the preface) mention everything a little;
+        # they answer questions about themselves, not every question. Their sections come from generic topics.
+        overview = {s for c in self.concepts.of_kind("topic") if c.extra.get("generic") for s in c.sections}
+        self._is_overview = [
+            d.metadata.get("kind") == "guide" and self._sections[i] in overview for i, d in enumerate(self.state.chunks)
         ]
 
     def _get_relevant_documents(
@@ -60,8 +84,16 @@ class HybridRetriever(BaseRetriever):
         docs, _ = self.search(query, k=self.k)
         return docs
 
+    def knows(self, word: str) -> bool:
+        """Whether a word occurs in the indexed knowledge (BM25 vocabulary)."""
+        vocab = self.bm25_model.vocab_dict
+        return any(t in vocab for t in tokenize(word))
+
+    def analyse(self, question: str, history=()) -> Analysis:
+        return analyse(question, history, self.concepts, known=self.knows)
+
     def search(
-        self, query: str, k: int | None = None, mode: Mode | None = None
+        self, query: str, k: int | None = None, mode: Mode | None = None, analysis: Analysis | None = None
     ) -> tuple[list[Document], SearchSignals]:
         """Best-first documents for a question, plus the match signals used to judge coverage."""
         k = k or self.k
@@ -69,15 +101,14 @@ class HybridRetriever(BaseRetriever):
         n = len(self.state.chunks)
         if n == 0 or not query.strip():
             return [], SearchSignals(0.0, 0.0, [], 0.0)
+        analysis = analysis or self.analyse(query)
         pool = min(self.settings.candidate_pool, n)
-        expanded = expand_query(query)
-        named = clause_numbers(query)
 
-        bm25_scores = self._bm25_scores(expanded)
+        bm25_scores = self._bm25_scores(analysis.search_query)
         dense_sims: dict[int, float] = {}
         if mode != "bm25":
             # The embedder gets the user's own words: synonym expansion helps BM25 but blurs the embedding.
-            vector = self.embeddings.embed_query(query)
+            vector = self.embeddings.embed_query(analysis.standalone)
             # Vectors are per sentence; a chunk scores as its best sentence.
             hits = self.collection.query(
                 query_embeddings=[vector],
@@ -89,44 +120,17 @@ class HybridRetriever(BaseRetriever):
                 if pos is not None:
                     dense_sims[pos] = max(dense_sims.get(pos, -1.0), 1.0 - float(dist))
 
-        # Linear fusion of z-scored BM25 and dense scores (measured better than RRF on tests/eval).
-        use_bm25 = mode != "dense" and bm25_scores.max() > 0
-        bz = (bm25_scores - bm25_scores.mean()) / (bm25_scores.std() + 1e-9)
-        candidates = {int(i) for i in np.argsort(-bm25_scores)[:pool] if bm25_scores[i] > 0} if use_bm25 else set()
-        candidates |= set(dense_sims)
-        if dense_sims:
-            values = np.fromiter(dense_sims.values(), dtype=np.float32)
-            mean, std = float(values.mean()), float(values.std()) + 1e-9
-            dense_floor = float(values.min())
-        fused: dict[int, float] = {}
-        for i in candidates:
-            score = self.settings.bm25_weight * float(bz[i]) if use_bm25 else 0.0
-            if dense_sims:
-                score += self.settings.dense_weight * (dense_sims.get(i, dense_floor) - mean) / std
-            fused[i] = score
-        if not named and self.settings.clause_doc_penalty:
-            # Clause summaries say what is required; the guide (or the company's own text) says how a small
-            # company does it, which is what an owner's question is after. Named clauses lift this.
-            for i in fused:
-                if self._is_clause_doc[i]:
-                    fused[i] -= self.settings.clause_doc_penalty
-        if named and mode == "hybrid":
-            # A question naming "8.4" should reach clause 8.4 itself and the guide text tied to it.
-            for i, clauses in enumerate(self._clause_sets):
-                exact = any(c in clauses for c in named)
-                if exact or any(c.startswith(q + ".") for q in named for c in clauses):
-                    bonus = 1.0 if exact else 0.3
-                    if self.state.chunks[i].metadata.get("kind") == "clause" and exact:
-                        bonus = 2.0
-                    fused[i] = fused.get(i, 0.0) + self.settings.clause_boost * bonus
-
-        order = self._diversify(sorted(fused, key=fused.get, reverse=True), k, named)
+        ranking = Ranking(self._fuse(bm25_scores, dense_sims, mode, pool), analysis, mode)
+        for adjust in ADJUSTMENTS:
+            adjust(self, ranking)
+        scores = ranking.scores
+        order = self._diversify(sorted(scores, key=scores.get, reverse=True), k, bool(analysis.clauses))
         docs = []
         for i in order:
             base = self.state.chunks[i]
             meta = dict(base.metadata)
             meta.update(
-                score=round(fused[i], 5),
+                score=round(scores[i], 5),
                 bm25=round(float(bm25_scores[i]), 3),
                 dense=round(dense_sims.get(i, 0.0), 4),
                 chunk_id=self.state.ids[i],
@@ -135,7 +139,7 @@ class HybridRetriever(BaseRetriever):
         signals = SearchSignals(
             best_dense=max(dense_sims.values(), default=0.0),
             best_bm25=float(bm25_scores.max()),
-            named_clauses=named,
+            named_clauses=list(analysis.clauses),
             best_user_dense=max(
                 (s for i, s in dense_sims.items() if self.state.chunks[i].metadata.get("kind") == "user"),
                 default=0.0,
@@ -143,7 +147,32 @@ class HybridRetriever(BaseRetriever):
         )
         return docs, signals
 
-    def _diversify(self, ranked: list[int], k: int, named: list[str]) -> list[int]:
+    def _fuse(self, bm25_scores: np.ndarray, dense_sims: dict[int, float], mode: Mode, pool: int) -> dict[int, float]:
+        """Linear fusion of z-scored BM25 and dense scores (measured better than RRF on tests/eval)."""
+        use_bm25 = mode != "dense" and bm25_scores.max() > 0
+        bz = (bm25_scores - bm25_scores.mean()) / (bm25_scores.std() + 1e-9)
+        candidates = {int(i) for i in np.argsort(-bm25_scores)[:pool] if bm25_scores[i] > 0} if use_bm25 else set()
+        candidates |= set(dense_sims)
+        fused: dict[int, float] = {}
+        if dense_sims:
+            values = np.fromiter(dense_sims.values(), dtype=np.float32)
+            mean, std, floor = float(values.mean()), float(values.std()) + 1e-9, float(values.min())
+        for i in candidates:
+            score = self.settings.bm25_weight * float(bz[i]) if use_bm25 else 0.0
+            if dense_sims:
+                score += self.settings.dense_weight * (dense_sims.get(i, floor) - mean) / std
+            fused[i] = score
+        return fused
+
+    def chunks_where(self, keep: Callable[[Document], bool]) -> list[Document]:
+        """Chunks of the live generation that satisfy `keep` (for answers built from structured knowledge)."""
+        return [
+            Document(id=cid, page_content=d.page_content, metadata={**d.metadata, "chunk_id": cid})
+            for cid, d in zip(self.state.ids, self.state.chunks, strict=True)
+            if keep(d)
+        ]
+
+    def _diversify(self, ranked: list[int], k: int, named: bool) -> list[int]:
         """Cap clause summaries in the top k: sibling clauses are near-duplicates and would crowd out the
         guide passages that actually explain how a small company does it."""
         cap = k if named else self.settings.max_clause_docs
@@ -165,3 +194,65 @@ class HybridRetriever(BaseRetriever):
         if not tokens:
             return np.zeros(len(self.state.chunks), dtype=np.float32)
         return np.asarray(self.bm25_model.get_scores(tokens), dtype=np.float32)
+
+
+# ---- adjustments, applied in order ------------------------------------------------------------------------
+def demote_summaries(r: HybridRetriever, ranking: Ranking) -> None:
+    """Clause summaries say what is required; the guide (or the company's own text) says how a small company
+    does it, which is what an owner's question is after. Named clauses lift this."""
+    if ranking.analysis.clauses or not r.settings.clause_doc_penalty:
+        return
+    for i in ranking.scores:
+        if r._is_clause_doc[i]:
+            ranking.scores[i] -= r.settings.clause_doc_penalty
+
+
+def boost_named_clauses(r: HybridRetriever, ranking: Ranking) -> None:
+    """A question naming "8.4" should reach clause 8.4 itself and the guide text tied to it."""
+    named = ranking.analysis.clauses
+    if not named or ranking.mode != "hybrid":
+        return
+    for i, clauses in enumerate(r._clause_sets):
+        exact = any(c in clauses for c in named)
+        if exact or any(c.startswith(q + ".") for q in named for c in clauses):
+            bonus = 1.0 if exact else 0.3
+            if r.state.chunks[i].metadata.get("kind") == "clause" and exact:
+                bonus = 2.0
+            ranking.scores[i] = ranking.scores.get(i, 0.0) + r.settings.clause_boost * bonus
+
+
+def boost_subject(r: HybridRetriever, ranking: Ranking) -> None:
+    """Passages in the subject's guide sections, or tied to its main clause, rise; in a scenario this lets the
+    finding ("卡尺过了校准期") outweigh the framing ("内审时发现"), whose concepts get nothing."""
+    if ranking.mode != "hybrid" or not r.settings.concept_boost:
+        return
+    subjects = [c for c in ranking.analysis.concepts if not c.extra.get("generic")][:2]
+    for weight, concept in zip((1.0, 0.5), subjects, strict=False):
+        main = set(concept.clauses[:1])
+        for i in list(ranking.scores):
+            section = r._sections[i]
+            in_section = any(section == s or section.startswith(s + SECTION_SEP) for s in concept.sections)
+            tied = bool(main & r._clause_sets[i])
+            if in_section or tied:
+                bonus = r.settings.concept_boost * weight * (1.0 if in_section else 0.6)
+                if r._is_clause_doc[i] and tied:
+                    bonus = r.settings.concept_boost * weight  # its own clause summary may join the guide text
+                ranking.scores[i] += bonus
+
+
+def demote_overview(r: HybridRetriever, ranking: Ranking) -> None:
+    """The catch-all overview passages yield unless the question is about them."""
+    if not r.settings.overview_penalty:
+        return
+    wanted = {s for c in ranking.analysis.concepts for s in c.sections}
+    for i in ranking.scores:
+        if r._is_overview[i] and r._sections[i] not in wanted:
+            ranking.scores[i] -= r.settings.overview_penalty
+
+
+ADJUSTMENTS: tuple[Callable[[HybridRetriever, Ranking], None], ...] = (
+    demote_summaries,
+    boost_named_clauses,
+    boost_subject,
+    demote_overview,
+)

@@ -57,6 +57,11 @@ def detect_intent(question: str, model: ConceptModel) -> tuple[Intent, list[tupl
     return "general", framing
 
 
+def _segment(text: str, pos: int) -> int:
+    """Which comma/sentence segment of the question a position falls in."""
+    return len(re.findall(r"[，,；;。？?！!]", text[:pos]))
+
+
 def _in_spans(match: Match, spans: list[tuple[int, int]]) -> bool:
     return any(start <= match.start and match.end <= end for start, end in spans)
 
@@ -99,10 +104,19 @@ def analyse_one(question: str, model: ConceptModel, known: Callable[[str], bool]
     """Analyse one stand-alone question."""
     q = question.strip()
     intent, framing_spans = detect_intent(q, model)
-    matches = model.matches(q, kinds=("topic", "out_of_scope"))
+    # Clause titles ("测量溯源", "组织的知识") name subjects too, for clauses no topic speaks of.
+    matches = model.matches(q, kinds=("topic", "clause", "out_of_scope"))
     # Context is matched on its own: "设计开发" may name both a topic and one of the firm's own steps.
     context_matches = model.matches(q, kinds=CONTEXT_KINDS)
-    topic_matches = [m for m in matches if m.concept.kind == "topic"]
+    # A topic word inside a longer context word is context ("食品包装" names a trade, not packaging).
+    topic_matches = [
+        m
+        for m in matches
+        if m.concept.kind in ("topic", "clause")
+        and not any(
+            c.start <= m.start and m.end <= c.end and c.end - c.start > m.end - m.start for c in context_matches
+        )
+    ]
     framing_matches = [m for m in topic_matches if intent == "scenario" and _in_spans(m, framing_spans)]
     subject_matches = [m for m in topic_matches if m not in framing_matches]
     if not subject_matches:  # only framing words: then they are the subject after all
@@ -122,7 +136,15 @@ def analyse_one(question: str, model: ConceptModel, known: Callable[[str], bool]
     oos = [m.concept for m in matches if m.concept.kind == "out_of_scope"]
     hard = [c for c in oos if c.extra.get("mode") == "refuse"]
     gaps = tuple(dict.fromkeys(c for c in oos if c.extra.get("mode") != "refuse"))
-    specific = [c for c in concepts if not c.extra.get("generic")]
+    # "认证要花多少钱" asks about the fee; "认证有什么好处，要花多少钱" also asks about certification itself.
+    gap_segments = {_segment(q, m.start) for m in matches if m.concept in gaps}
+    covered_by_gap = {
+        m.concept.id
+        for m in subject_matches
+        if _segment(q, m.start) in gap_segments and any(m.concept.id in g.extra.get("covers", ()) for g in gaps)
+    }
+    covered_by_gap -= {m.concept.id for m in subject_matches if _segment(q, m.start) not in gap_segments}
+    specific = [c for c in concepts if not c.extra.get("generic") and c.id not in covered_by_gap]
     out_of_scope = None
     if hard:
         scope, out_of_scope = "out", hard[0]

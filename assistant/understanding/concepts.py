@@ -183,7 +183,13 @@ def _normalised_with_positions(text: str) -> tuple[str, list[int]]:
 def _load(corpus_dir: Path) -> ConceptModel:
     from assistant.understanding.loaders import load_rows
 
-    return ConceptModel.from_rows(load_rows(corpus_dir))
+    model = ConceptModel.from_rows(load_rows(corpus_dir))
+    # A topic that names one of the guide's lists carries its item names: a list question gets the whole list.
+    for concept in model.of_kind("topic"):
+        key = f"list.{concept.extra.get('list')}"
+        if key in model:
+            concept.extra["list_items"] = [str(i.get("name", "")) for i in model.get(key).extra.get("items", [])]
+    return model
 
 
 def concept_files(corpus_dir: Path) -> list[Path]:

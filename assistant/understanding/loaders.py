@@ -33,7 +33,11 @@ def clause_rows(corpus_dir: Path) -> list[dict[str, Any]]:
                 "id": f"clause.{number}",
                 "kind": "clause",
                 "name": f"{number} {c['title_zh']}",
-                "aliases": [c["title_zh"]] if titles[str(c["title_zh"])] == 1 else [],
+                # A title names the clause when it is unique and specific ("测量溯源"); chapter titles such as
+                # "运行" or "支持" are everyday words.
+                "aliases": [c["title_zh"]]
+                if titles[str(c["title_zh"])] == 1 and "." in number and len(str(c["title_zh"])) >= 3
+                else [],
                 "clauses": [number],
                 "sections": c.get("guide_sections") or [],
                 "description": c.get("summary", ""),

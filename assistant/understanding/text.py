@@ -17,8 +17,8 @@ from assistant.config import REPO_ROOT
 CLAUSE_NO = re.compile(r"(?<![\d.])(?:[4-9]|10)(?:\.\d{1,2}){1,3}(?![\d.])")
 _KEEP = re.compile(r"[\w\u3400-\u9fff]")
 # A sentence ends at 。！？；!?; — and a closing quote or bracket right after the stop stays with it ("…。）").
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』）)\]】])")
-_STRONG_END = re.compile(r"(?<=[。！？!?])(?![”’」』）)\]】])")
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』）)\]】])|(?<=[。！？；!?;][”’」』）)\]】])")
+_STRONG_END = re.compile(r"(?<=[。！？!?])(?![”’」』）)\]】])|(?<=[。！？!?][”’」』）)\]】])")
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 STOPWORDS = frozenset(
     "的 了 是 在 和 与 及 或 等 对 为 要 把 被 将 就 也 都 而 并 其 之 中 上 下 个 有 我 我们 你 您 他 它 这 那 "

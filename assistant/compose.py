@@ -1,0 +1,231 @@
+"""Intent-shaped extractive answers: the first sentence answers the literal question, from structured knowledge.
+
+No LLM. The opener comes from the concept model and the clause data (a verdict with its basis, the whole list,
+the documented information, who, how often, a scenario's judgement); guide sentences chosen by `extract` follow
+as the "how". Every line is either a quotation of a cited passage or a committed own-words statement of the
+concept model, and cites the passage it rests on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from langchain_core.documents import Document
+
+from assistant.extractive import extract
+from assistant.understanding import Analysis, Concept, ConceptModel
+from assistant.understanding.text import sentences
+from ingest.chunking import SECTION_SEP, SUMMARY_KINDS
+
+Passages = Callable[[Callable[[Document], bool]], list[Document]]
+_DOC_INFO = {
+    "maintain": "要形成文件并保持",
+    "retain": "要保留记录",
+    "maintain+retain": "要形成文件并保持，同时保留记录",
+}
+_QUESTION_TAIL = re.compile(
+    r"[^。；！？?]*(是否符合|符合.{0,12}吗|涉及哪|哪一?条款|怎么判定|如何判定|算不算|这种说法对吗)[^。；！？?]*[。；！？?]?"
+)
+
+
+@dataclass
+class Part:
+    """One line of an answer and the passage it rests on."""
+
+    text: str
+    doc: Document | None = None
+    item: bool = False
+
+
+class Composer:
+    """Builds the parts of an answer for one analysed question."""
+
+    def __init__(self, concepts: ConceptModel, passages: Passages) -> None:
+        self.concepts = concepts
+        self.passages = passages
+
+    # ---- structured knowledge as citable passages -----------------------------------------------------
+    def clause_doc(self, number: str) -> Document | None:
+        docs = self.passages(lambda d: d.metadata.get("kind") == "clause" and d.metadata.get("clauses") == number)
+        return docs[0] if docs else None
+
+    def clause(self, number: str) -> Concept | None:
+        key = f"clause.{number}"
+        return self.concepts.get(key) if key in self.concepts else None
+
+    def requirement(self, number: str, n: int = 1) -> Part | None:
+        """ "ISO 9001 9.2（内部审核）要求：…" — the first sentences of the clause's own-words summary."""
+        clause, doc = self.clause(number), self.clause_doc(number)
+        if clause is None or doc is None:
+            return None
+        summary = "".join(sentences(clause.description, semicolons=False)[:n])
+        return Part(f"ISO 9001 {number}（{clause.extra['title']}）：{summary}", doc)
+
+    def list_doc(self, concept: Concept) -> Document | None:
+        """The guide passage that holds the list, so the whole list is cited where it stands."""
+        items = concept.extra.get("items") or []
+        first = str(items[0].get("name", "")) if items else ""
+        docs = self.passages(
+            lambda d: (
+                d.metadata.get("kind") == "guide"
+                and any(str(d.metadata.get("section", "")).startswith(s) for s in concept.sections)
+                and first[:6] in d.page_content
+            )
+        )
+        return docs[0] if docs else None
+
+    # ---- openers by intent -----------------------------------------------------------------------------
+    def opener(self, a: Analysis) -> list[Part]:
+        topic = next((c for c in a.concepts if not c.extra.get("generic")), a.topic)
+        if a.clauses and (topic is None or a.intent in {"general", "definition"}):
+            return self.clause_overview(a.clauses[0])
+        if topic is None:
+            return []
+        main = topic.clauses[0] if topic.clauses else ""
+        handler = {
+            "scenario": self.scenario,
+            "yes_no": self.yes_no,
+            "count": self.whole_list,
+            "list": self.whole_list,
+            "records": self.records,
+            "frequency": self.frequency,
+            "who": self.who,
+            "definition": self.definition,
+        }.get(a.intent)
+        parts = handler(a, topic, main) if handler else []
+        if not parts and main and a.intent not in {"list", "count"}:
+            part = self.requirement(main)
+            parts = [part] if part else []
+        return parts
+
+    def clause_overview(self, number: str) -> list[Part]:
+        part = self.requirement(number, n=2)
+        if part is None:
+            return []
+        children = [c for c in self.concepts.of_kind("clause") if str(c.extra.get("parent")) == number]
+        out = [part]
+        if children:
+            out.append(Part(f"{number} 包括 {len(children)} 个子条款：", part.doc))
+            out += [Part(f"{c.name}", self.clause_doc(str(c.extra["number"])), item=True) for c in children]
+        return out
+
+    def scenario(self, a: Analysis, topic: Concept, main: str) -> list[Part]:
+        clause, doc = self.clause(main), self.clause_doc(main)
+        if clause is None or doc is None:
+            return []
+        problem = self._problem(a.question)
+        title = clause.extra["title"]
+        verdict = "不符合" if problem else "未见不符合（前提是实际做法满足下面的要求）"
+        parts = [Part(f"判定：{verdict}，涉及 ISO 9001 {main}（{title}）。", doc)]
+        parts.append(Part("要求：" + "".join(sentences(clause.description, semicolons=False)[:2]), doc))
+        if problem:
+            facts = _QUESTION_TAIL.sub("", a.question).strip(" ，。；") or a.question
+            facts = facts if len(facts) <= 90 else facts[:88] + "……"
+            parts.append(Part(f"建议的不符合项描述：{facts}，不符合 ISO 9001 {main}“{title}”的要求。"))
+            generic = self._scenario_intent()
+            parts.append(Part("纠正：" + str(topic.extra.get("correction") or generic.get("correction", ""))))
+            parts.append(
+                Part("纠正措施：" + str(topic.extra.get("corrective_action") or generic.get("corrective_action", "")))
+            )
+        return parts
+
+    def _scenario_intent(self) -> dict:
+        return self.concepts.get("intent.scenario").extra if "intent.scenario" in self.concepts else {}
+
+    def _problem(self, question: str) -> bool:
+        cues = self._scenario_intent().get("problem", [])
+        body = _QUESTION_TAIL.sub("", question)
+        return any(cue in body for cue in cues)
+
+    def yes_no(self, a: Analysis, topic: Concept, main: str) -> list[Part]:
+        doc = self.clause_doc(main) if main else None
+        for fact in topic.extra.get("facts") or []:
+            if any(cue in a.question for cue in fact.get("cue", [])):
+                return [Part(f"**{fact['verdict']}**{fact['text']}", doc)]
+        if re.search(r"(记录|形成文件|文件化|写下来)", a.question):
+            return self.records(a, topic, main)
+        part = self.requirement(main) if main else None
+        if part is None:
+            return []
+        lead = (
+            "**需要。**" if re.search(r"(要|需要|必须|应该|一定)", a.question) else "**要看是否满足 ISO 9001 的要求：**"
+        )
+        return [Part(lead + part.text, part.doc)]
+
+    def whole_list(self, a: Analysis, topic: Concept, main: str) -> list[Part]:
+        list_id = topic.extra.get("list")
+        key = f"list.{list_id}"
+        if not list_id or key not in self.concepts:
+            return []
+        concept = self.concepts.get(key)
+        items = concept.extra.get("items") or []
+        doc = self.list_doc(concept)
+        if not items or doc is None:
+            return []
+        head = f"共 {len(items)} 项" if a.intent == "count" or concept.extra.get("ordered") else concept.name
+        parts = [Part(f"{head}（{concept.name}）：" if head != concept.name else f"{concept.name}：", doc)]
+        for i, item in enumerate(items, 1):
+            name = str(item.get("name", ""))
+            number = f"{i}. " if concept.extra.get("ordered") else ""
+            parts.append(Part(f"{number}{name}", doc, item=True))
+        return parts
+
+    def records(self, a: Analysis, topic: Concept, main: str) -> list[Part]:
+        parts = []
+        for number in topic.clauses:
+            clause, doc = self.clause(number), self.clause_doc(number)
+            if clause is None or doc is None:
+                continue
+            kind = str(clause.extra.get("documented_information", "none"))
+            note = str(clause.extra.get("documented_information_note") or "")
+            if kind != "none" and not note.startswith("汇总子条款"):
+                parts.append(Part(f"ISO 9001 {number}（{clause.extra['title']}）{_DOC_INFO[kind]}：{note}。", doc))
+        if parts:
+            return parts[:3]
+        doc = self.clause_doc(main) if main else None
+        return [
+            Part(
+                f"ISO 9001 对“{topic.name}”没有点名要求形成文件；按 4.4.2，企业在必要范围内保持支持过程运行的文件，"
+                "并保留证明过程按计划运行的记录。",
+                doc or self.clause_doc("4.4.2"),
+            )
+        ]
+
+    def frequency(self, a: Analysis, topic: Concept, main: str) -> list[Part]:
+        text = (
+            topic.extra.get("frequency")
+            or "标准和指南都没有规定具体频次，按企业自己策划的时间间隔进行，并根据风险和以往结果调整。"
+        )
+        return [Part(str(text), self.clause_doc(main) if main else None)]
+
+    def who(self, a: Analysis, topic: Concept, main: str) -> list[Part]:
+        text = topic.extra.get("who")
+        return [Part(str(text), self.clause_doc(main) if main else None)] if text else []
+
+    def definition(self, a: Analysis, topic: Concept, main: str) -> list[Part]:
+        if not topic.description:
+            return []
+        doc = self.clause_doc(main) if main else None
+        return [Part(f"{topic.name}：{topic.description}", doc)]
+
+
+def guide_parts(question: str, docs: list[Document], a: Analysis, *, max_chars: int, max_chunks: int) -> list[Part]:
+    """Guide (and company) sentences that explain how, chosen by `extract`, in reading order per passage."""
+    how = [d for d in docs if d.metadata.get("kind") not in SUMMARY_KINDS]
+    if not how:
+        return []
+    out: list[Part] = []
+    for group in extract(question, how, max_chars=max_chars, max_chunks=max_chunks, expanded=a.search_query):
+        doc = how[group[0].chunk]
+        items = [u for u in group if u.is_item]
+        for unit in group:
+            if not unit.is_item and unit.text.endswith(("：", ":")) and not items:
+                continue  # a list introduction without its items says nothing
+            out.append(Part(unit.text, doc, item=unit.is_item))
+    return out
+
+
+def section_label(doc: Document) -> str:
+    return str(doc.metadata.get("section", "")).split(SECTION_SEP)[-1]

@@ -1,4 +1,4 @@
-"""Citations: what an answer cites, how it is labelled, and whether a sentence is really supported by it."""
+"""Citations: what an answer cites and how it is labelled (whether a passage supports a sentence: verification)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
+from assistant.understanding.text import bigrams
 from ingest.chunking import SECTION_SEP, SUMMARY_KINDS
+
+__all__ = ["Citation", "bigrams", "citation_from", "short_section", "verify"]
 
 _NUMERAL = re.compile(r"^([一二三四五六七八九十]+)、")
 _SUB = re.compile(r"^(（[一二三四五六七八九十]+）)")
-_MARK = re.compile(r"\[(\d+)\]")
-_LEAD_MARKS = re.compile(r"^[ \t]*(?:\[\d+\][ \t]*)+")
-_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
 @dataclass
@@ -60,12 +60,23 @@ def short_section(parts: list[str]) -> str:
     return out + (sub.group(1) if sub else parts[1]) + parts[-1]
 
 
-def citation_from(doc: Document, n: int) -> Citation:
+def _related(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def citation_from(doc: Document, n: int, prefer: tuple[str, ...] = ()) -> Citation:
+    """A citation of a retrieved chunk; `prefer` (the question's clauses) picks which of a guide passage's
+    clauses to show, so "不合格品" cites 8.7 on a passage tied to 4.4.1, 8.6 and 8.7."""
     clauses = [c for c in str(doc.metadata.get("clauses", "")).split(",") if c]
+    fitting = [c for p in prefer for c in clauses if _related(c, p)]
+    if fitting or doc.metadata.get("kind") in SUMMARY_KINDS or not prefer:
+        clause = (fitting or clauses or [""])[0]
+    else:
+        clause = ""  # none of the passage's clauses is what the question is about: show none rather than a wrong one
     return Citation(
         n=n,
         section=str(doc.metadata.get("section", "")),
-        clause=clauses[0] if clauses else "",
+        clause=clause,
         text=doc.page_content,
         source=str(doc.metadata.get("source", "")),
         kind=str(doc.metadata.get("kind", "user")),
@@ -74,58 +85,13 @@ def citation_from(doc: Document, n: int) -> Citation:
     )
 
 
-def bigrams(text: str) -> set[str]:
-    clean = _PUNCT.sub("", text.lower())
-    return {clean[i : i + 2] for i in range(len(clean) - 1)}
-
-
-def support(sentence: str, passage: str) -> float:
-    """Share of the sentence's character bigrams found in the passage: 1.0 for a quotation, ~0 if unrelated.
-
-    Bigrams suit Chinese (no word boundaries) and survive light rephrasing by an LLM.
-    """
-    s = bigrams(_MARK.sub("", sentence))
-    return len(s & bigrams(passage)) / len(s) if s else 0.0
-
-
-def split_marked_sentences(text: str) -> list[tuple[str, list[int]]]:
-    """Split LLM output into sentences with the [n] markers attached to each."""
-    pieces = re.split(r"(?<=[。！？!?\n])", text)
-    merged: list[str] = []
-    for piece in pieces:
-        # Models also write "…要求。[1]": markers right after the full stop belong to the sentence before it.
-        lead = _LEAD_MARKS.match(piece)
-        if lead and merged and merged[-1].endswith(tuple("。！？!?")):
-            merged[-1] += lead.group(0)
-            piece = piece[lead.end() :]
-        if piece.strip():
-            merged.append(piece)
-        elif piece and merged:
-            merged[-1] += piece  # keep line breaks: they carry the answer's paragraphs and lists
-    return [(piece, [int(m) for m in _MARK.findall(piece)]) for piece in merged]
-
-
 def verify(text: str, citations: list[Citation], floor: float = 0.3) -> tuple[str, list[Citation], int]:
-    """Keep only [n] markers whose passage supports the sentence; flag sentences left without support.
+    """Deprecated shape of assistant.verification.verify_answer, kept until answering calls that directly.
 
-    Returns the checked text, the citations still referenced, and how many markers were dropped.
+    Returns the checked text, the citations it still uses (none when the answer is rejected), and how many
+    sentences were dropped. `floor` is ignored: support is judged by assistant.grounding now.
     """
-    by_n = {c.n: c for c in citations}
-    kept: set[int] = set()
-    dropped = 0
-    out = []
-    for sentence, marks in split_marked_sentences(text):
-        body = _MARK.sub("", sentence)
-        good = [m for m in marks if m in by_n and support(body, by_n[m].text) >= floor]
-        dropped += len(marks) - len(good)
-        kept.update(good)
-        if marks and not good:
-            # The flag goes before the full stop, so it reads (and re-splits) as part of its own sentence.
-            trail = body.rstrip()
-            core = trail.rstrip("。！？!?")
-            body = core + "（此句未能在资料中核实）" + body[len(core) :]
-        elif good:
-            trail = body.rstrip()
-            body = trail + "".join(f"[{m}]" for m in dict.fromkeys(good)) + body[len(trail) :]
-        out.append(body)
-    return "".join(out), [c for c in citations if c.n in kept], dropped
+    from assistant.verification import verify_answer  # verification imports Citation from here
+
+    checked = verify_answer(text, citations, None)
+    return checked.text, (checked.citations if checked.accepted else []), len(checked.dropped)

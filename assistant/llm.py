@@ -7,6 +7,9 @@ says how to run one.
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
 from collections.abc import Iterator
 from typing import TypeVar
 
@@ -34,6 +37,9 @@ def get_chat_model(settings: Settings) -> BaseChatModel | None:
         max_retries=0,  # fail fast and fall back to the extractive answer; the user is waiting
         temperature=settings.llm_temperature,
         max_completion_tokens=settings.llm_max_tokens,
+        # langchain-openai sends only max_completion_tokens, which llama.cpp's server ignores (it then talks to
+        # the end of its context); the older max_tokens is read by llama.cpp, Ollama and vLLM alike.
+        extra_body={"max_tokens": settings.llm_max_tokens},
         streaming=True,
     )
 
@@ -60,17 +66,61 @@ def explain_llm_error(exc: BaseException, settings: Settings) -> LLMUnavailableE
     return LLMUnavailableError(msg)
 
 
-def stream_text(model: BaseChatModel, messages: list[BaseMessage], settings: Settings) -> Iterator[str]:
-    """Stream text pieces; raise LLMUnavailableError with a Chinese message on any endpoint failure."""
+def stream_text(
+    model: BaseChatModel, messages: list[BaseMessage], settings: Settings, *, deadline_s: float | None = None
+) -> Iterator[str]:
+    """Stream text pieces; raise LLMUnavailableError with a Chinese message on any endpoint failure.
+
+    `llm_timeout_s` bounds each wait inside the HTTP client; the whole answer is bounded here by `llm_deadline_s`
+    (or `deadline_s`): the stream is read on a worker thread, so a model that stalls or dribbles is given up on at
+    the deadline instead of one read timeout after another. Past ~4 characters per allowed token the stream is
+    cut as well, for a server that ignores the token cap.
+    """
+    limit = settings.llm_deadline_s if deadline_s is None else deadline_s
+    deadline = time.monotonic() + limit
+    max_chars = settings.llm_max_tokens * 4
+    pieces: queue.Queue[tuple[str, object]] = queue.Queue()
+    stop = threading.Event()
+
+    def pump() -> None:
+        try:
+            for chunk in model.stream(messages):
+                if stop.is_set():
+                    return  # the consumer gave up: drop the rest (the thread ends at the next piece or read timeout)
+                piece = chunk.content if isinstance(chunk.content, str) else ""
+                if piece:
+                    pieces.put(("piece", piece))
+            pieces.put(("done", None))
+        except BaseException as exc:  # handed to the consumer, which raises it in its own thread
+            pieces.put(("error", exc))
+
+    threading.Thread(target=pump, name="llm-stream", daemon=True).start()
+    sent = 0
     try:
-        for chunk in model.stream(messages):
-            piece = chunk.content if isinstance(chunk.content, str) else ""
-            if piece:
-                yield piece
-    except LLMUnavailableError:
-        raise
-    except Exception as exc:
-        raise explain_llm_error(exc, settings) from exc
+        while True:
+            try:
+                kind, value = pieces.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                where = f"{settings.llm_base_url}（模型 {settings.llm_model}）"
+                raise LLMUnavailableError(
+                    f"大模型在 {limit:.0f} 秒内没有答完：{where}。可换更快的模型，或调大 QMS_LLM_DEADLINE_S。"
+                ) from None
+            if kind == "done":
+                return
+            if kind == "error":
+                exc = value
+                assert isinstance(exc, BaseException)
+                if isinstance(exc, LLMUnavailableError):
+                    raise exc
+                raise explain_llm_error(exc, settings) from exc
+            text = str(value)
+            if sent + len(text) > max_chars:
+                yield text[: max_chars - sent]
+                return
+            sent += len(text)
+            yield text
+    finally:
+        stop.set()
 
 
 def complete_text(model: BaseChatModel, messages: list[BaseMessage], settings: Settings) -> str:

@@ -19,10 +19,12 @@ from support import INJECTION_LINE, INJECTION_PAYLOAD, shared_kb_dir, write_inje
 from support.openai_stub import LIE, OpenAIStub, free_port, message_text
 
 from assistant.answering import Answer, Answerer
-from assistant.citations import Citation, split_marked_sentences, support, verify
+from assistant.citations import Citation, verify
 from assistant.config import Settings
+from assistant.grounding import check
 from assistant.llm import check_connection
 from assistant.service import Assistant
+from assistant.verification import split_marked_sentences
 
 KEY = "sk-test-qms-0123456789"
 _MARKERS = re.compile(r"\[\d+\]")
@@ -100,9 +102,8 @@ def test_streamed_answer_is_cited_and_verified(kb: Assistant, stub: OpenAIStub) 
         assert marks and set(marks) <= set(by_n), sentence
         body = _MARKERS.sub("", sentence).rstrip("。")
         for m in marks:
-            assert body in by_n[m].text and support(body, by_n[m].text) == 1.0
+            assert body in by_n[m].text and check(body, by_n[m].text).ok
     # The stub wrote one marker before and one after the full stop; both stay with their own sentence.
-    assert "（此句未能在资料中核实）" not in answer.text
     assert "".join(pieces).count("[") == 2
 
 
@@ -167,29 +168,24 @@ def test_failed_condense_falls_back_to_rules(kb: Assistant) -> None:
 
 
 # ---- verification --------------------------------------------------------------------------------
-def test_unsupported_sentence_is_flagged(kb: Assistant) -> None:
+def test_unsupported_sentence_is_dropped(kb: Assistant) -> None:
     answer = answerer(kb, llm_model="stub-liar").ask("内审怎么做？")
-    assert answer.backend == "llm"
-    lie = next(s for s, _ in split_marked_sentences(answer.text) if LIE in s)
-    assert "未能在资料中核实" in lie and not _MARKERS.search(lie)  # its [1] was dropped, the reader is warned
+    assert answer.backend == "llm" and LIE not in answer.text  # 2 of 3 sentences stand: the lie is left out
     for sentence, marks in split_marked_sentences(answer.text):
         for m in marks:  # what keeps a marker is supported by that passage
             cited = next(c for c in answer.citations if c.n == m)
-            assert support(_MARKERS.sub("", sentence), cited.text) >= 0.3, sentence
+            assert check(sentence, cited.text).ok, sentence
 
 
 def test_verify_keeps_markers_with_their_sentence_and_the_line_breaks() -> None:
     cites = [
         Citation(1, "三 > 2. 内部审核", "9.2", "内审每年至少一次。", "corpus/guide/guide.md", "guide"),
-        Citation(2, "三 > 3. 管理评审", "9.3", "管理评审由总经理主持。", "corpus/guide/guide.md", "guide"),
+        Citation(2, "三 > 3. 管理评审", "9.3", "管理评审由总经理主持。评审输入包括内审结果。", "guide.md", "guide"),
     ]
     # Markers after and before the full stop, a list, and one unsupported item.
-    text = "内审每年至少一次。[1]管理评审由总经理主持[2]。\n\n- 管理评审由总经理主持[2]\n- 火星基地送咖啡[1]\n"
+    text = "内审每年至少一次。[1]管理评审由总经理主持[2]。\n\n- 评审输入包括内审结果[2]\n- 火星基地送咖啡[1]\n"
     checked, used, dropped = verify(text, cites)
-    assert checked == (
-        "内审每年至少一次。[1]管理评审由总经理主持。[2]\n\n"
-        "- 管理评审由总经理主持[2]\n- 火星基地送咖啡（此句未能在资料中核实）\n"
-    )
+    assert checked == "内审每年至少一次。[1]管理评审由总经理主持。[2]\n\n- 评审输入包括内审结果[2]"
     assert [c.n for c in used] == [1, 2] and dropped == 1
 
 

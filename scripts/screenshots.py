@@ -21,6 +21,7 @@ from assistant.web.launcher import CHROMIUM, CHROMIUM_ARGS, AppProcess
 MAX_HEIGHT = 2000  # px: long drafts and quizzes are cut, the top of each tab is what the docs need
 PROFILE = {
     "name": "青松精密五金有限公司",
+    "industry": "精密冲压件",
     "headcount": "25",
     "products": "冲压件、钣金件",
     "processes": "下料、冲压、检验",
@@ -41,9 +42,9 @@ def chat(page: Page) -> None:
 def drafting(page: Page) -> None:
     for key, value in PROFILE.items():
         page.locator(f"#qms-profile-{key} input, #qms-profile-{key} textarea").first.fill(value)
-    industry = page.locator("#qms-profile-industry input")
-    industry.fill("金属加工")
-    industry.press("Enter")
+    business = page.locator("#qms-profile-business input")
+    business.fill("制造")
+    business.press("Enter")
     page.locator("#qms-draft-preview").click()
     page.locator("#qms-draft-preview-md h1").first.wait_for(timeout=120_000)
 

@@ -193,6 +193,10 @@ PROFILE = [
     "青松精密五金有限公司",
     "冲压",
     "",
+    "制造",
+    "是",
+    "否",
+    "",
     25,
     "冲压件、钣金件",
     "下料、冲压、检验",
@@ -210,8 +214,8 @@ def test_profile_is_saved_and_reloaded(client: Client, data_dir: Path) -> None:
     assert "已保存" in status and saved["value"] == "青松精密五金有限公司.yaml"
     assert (data_dir / "profiles" / "青松精密五金有限公司.yaml").is_file()
     *fields, status = client.predict("青松精密五金有限公司.yaml", api_name="/profile_load")
-    assert fields[0] == "青松精密五金有限公司" and fields[1] == "金属加工" and fields[3] == 25
-    assert fields[6] == "电镀"
+    assert fields[0] == "青松精密五金有限公司" and fields[1] == "冲压" and fields[7] == 25
+    assert (fields[3], fields[5], fields[10]) == ("制造", "否", "电镀")
 
 
 def test_draft_preview_and_docx_download(client: Client) -> None:
@@ -231,7 +235,7 @@ def test_draft_preview_and_docx_download(client: Client) -> None:
 
 
 def test_draft_invalid_profile_gets_chinese_explanation(client: Client) -> None:
-    bad = ["", *PROFILE[1:3], 0, *PROFILE[4:]]
+    bad = ["", *PROFILE[1:7], 0, *PROFILE[8:]]
     with pytest.raises(Exception, match="企业概况有误"):
         client.predict(*bad, ["质量方针和质量目标"], api_name="/draft_preview")
 

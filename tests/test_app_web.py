@@ -56,19 +56,36 @@ def test_auth_pairs() -> None:
 
 
 def test_profile_form_round_trip_and_saved_names_stay_in_the_folder(tmp_path: Path) -> None:
-    values = ["青松五金", "电镀", "", 12, "五金件，螺丝", "", "", "生产部、品质部", "", "", "", ""]
+    values = [
+        "青松五金",
+        "电镀",
+        "",
+        "制造",
+        "是",
+        "否",
+        "",
+        12,
+        "五金件，螺丝",
+        "",
+        "",
+        "生产部、品质部",
+        "",
+        "",
+        "",
+        "",
+    ]
     profile, path = save(tmp_path, *values)
-    assert (profile.industry, profile.industry_detail) == ("金属加工", "电镀")
+    assert (profile.industry, profile.business, profile.own_design) == ("电镀", "制造", False)
     assert profile.products == ["五金件", "螺丝"]
     assert path == tmp_path / "青松五金.yaml"
     reloaded = fields_from_profile(load_saved(tmp_path, "青松五金.yaml"))
-    assert reloaded[:5] == ["青松五金", "金属加工", "电镀", 12, "五金件、螺丝"]
+    assert reloaded[:9] == ["青松五金", "电镀", "", "制造", "是", "否", "", 12, "五金件、螺丝"]
     outside = tmp_path.parent / "outside.yaml"
     outside.write_text("name: x\n", encoding="utf-8")
     with pytest.raises(InputError, match="找不到"):
         load_saved(tmp_path, "../outside.yaml")
     with pytest.raises(InputError, match="企业概况有误"):
-        profile_from_fields("", "其他", "", 5, "", "", "", "", "", "", "", "")
+        profile_from_fields("", "其他", "", "", "", "", "", 5, "", "", "", "", "", "", "", "")
 
 
 def test_only_files_inside_the_gradio_upload_folder_are_accepted(tmp_path: Path, monkeypatch) -> None:

@@ -16,7 +16,6 @@ from assistant.drafting.builder import Drafter
 from assistant.drafting.export_docx import write_docx
 from assistant.drafting.export_markdown import to_markdown, write_markdown
 from assistant.drafting.models import DraftDocument
-from assistant.drafting.pack import write_pack
 from assistant.drafting.profile import CompanyProfile, load_profile
 from assistant.errors import InputError
 
@@ -26,7 +25,8 @@ draft_app = typer.Typer(
 )
 
 ProfileOpt = Annotated[
-    Path, typer.Option("--profile", "-p", help="企业概况 YAML 文件（name、industry、headcount、products……）")
+    Path,
+    typer.Option("--profile", "-p", help="企业概况 YAML（name、industry、business、headcount、products、processes……）"),
 ]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="输出文件：.docx 或 .md；不填则在终端显示")]
 NoIndexOpt = Annotated[
@@ -83,7 +83,7 @@ def _single(
 @cli_errors
 def card(
     profile: ProfileOpt,
-    process: Annotated[str, typer.Option("--process", help="过程名称或编号，如 生产、加工过程、C3")],
+    process: Annotated[str, typer.Option("--process", help="过程名称、编号或自己的工序名，如 注塑、C3")],
     output: OutputOpt = None,
     no_index: NoIndexOpt = False,
     raw: RawOpt = False,
@@ -137,14 +137,23 @@ def pack(
     output: Annotated[Path, typer.Option("--output", "-o", help="文件包路径（.zip）")],
     no_index: NoIndexOpt = False,
 ) -> None:
-    """生成整套起步文件包（ZIP：每份文件的 Word 版和 Markdown 版、文件清单、企业概况）。"""
+    """生成整套起步文件包（ZIP：体系范围和适用性说明、过程识别卡、程序文件、记录表单、条款覆盖矩阵、文件清单）。"""
     if output.suffix.lower() != ".zip":
         raise InputError("文件包请用 .zip 结尾的文件名，例如 -o 文件包.zip。")
     company = load_profile(profile)
     drafter = _drafter(no_index)
-    docs = drafter.pack(company)
-    path = write_pack(docs, company, output, drafter.settings.corpus_dir)
-    _console().print(f"已生成文件包：{path}（{len(docs)} 份文件）")
+    console = _console()
+    if notes := drafter.notes(company):
+        console.print("起草时的假定和请确认的事项：\n" + "\n".join(f"- {n}" for n in notes), style="yellow")
+    path, docs = drafter.write_pack(company, output)
+    console.print(f"已生成文件包：{path}（{len(docs)} 份文件和条款覆盖矩阵）")
+
+
+@draft_app.command("scope")
+@cli_errors
+def scope(profile: ProfileOpt, output: OutputOpt = None, no_index: NoIndexOpt = False, raw: RawOpt = False) -> None:
+    """起草《质量管理体系范围和适用性说明》（4.3：范围、不适用的要求及理由、法规提醒）。"""
+    _single(profile, output, no_index, raw, lambda d, p: d.scope(p))
 
 
 @draft_app.command("procedures")

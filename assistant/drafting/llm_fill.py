@@ -69,3 +69,15 @@ def refine(
         body = body.model_copy(update={"title": doc.body.title, "code": doc.body.code})
     notice = f"本文件由大模型（{settings.llm_model}）在模板草稿基础上结合知识库完善，请人工审核后使用。"
     return doc.model_copy(update={"body": body, "notices": [*doc.notices, notice]})
+
+
+def clause_chunks(settings: Settings, clauses: list[str]) -> list[Document]:
+    """Without an index, ground the LLM in the clause summaries the draft cites."""
+    from ingest.clauses import clause_index
+
+    index = clause_index(settings.corpus_dir)
+    return [
+        Document(page_content=index[n]["summary"], metadata={"section": f"ISO 9001:2015 {n} {index[n]['title_zh']}"})
+        for n in clauses
+        if n in index
+    ]

@@ -10,8 +10,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 ProcessType = Literal["管理", "核心", "支持"]
-DocKind = Literal["objectives", "process_map", "process_card", "procedure", "checklist"]
-SourceKind = Literal["guide", "guide_toc", "clause", "upload"]
+DocKind = Literal["scope", "objectives", "process_map", "process_card", "procedure", "checklist", "form"]
+SourceKind = Literal["guide", "clause", "upload"]
 
 
 # ---- 过程识别卡 (table 3-1) ---------------------------------------------------------------------------
@@ -130,6 +130,44 @@ class AuditChecklist(BaseModel):
     rows: list[ChecklistRow] = Field(title="检查项目")
 
 
+# ---- 体系范围和适用性说明（4.3） ------------------------------------------------------------------------
+class Exclusion(BaseModel):
+    clause: str = Field(title="条款")
+    title: str = Field(title="要求")
+    reason: str = Field(title="不适用的理由")
+
+
+class ScopeStatement(BaseModel):
+    scope: str = Field(title="质量管理体系范围")
+    business: str = Field(title="经营模式")
+    industry: str = Field(title="行业")
+    lines: list[str] = Field(title="本公司的业务环节（按顺序）")
+    outsourced: list[str] = Field(default_factory=list, title="外包过程")
+    exclusions: list[Exclusion] = Field(title="不适用的要求")
+    statement: str = Field(title="说明")
+    special_processes: str = Field(title="特殊过程（8.5.1 f）")
+    regulations: str = Field(title="适用的法律法规（请确认）")
+    assumptions: list[str] = Field(default_factory=list, title="起草时的假定")
+    questions: list[str] = Field(default_factory=list, title="请企业确认的问题")
+
+
+# ---- 记录表单 ------------------------------------------------------------------------------------------
+class FormTable(BaseModel):
+    """One table of a form: prefilled rows from the profile, then blank rows to fill in by hand."""
+
+    title: str = Field("", title="表名")
+    columns: list[str] = Field(title="栏目")
+    rows: list[list[str]] = Field(default_factory=list, title="预填内容")
+    blank_rows: int = Field(0, title="空白行数")
+
+
+class FormBody(BaseModel):
+    purpose: str = Field(title="用途")
+    fields: list[list[str]] = Field(default_factory=list, title="表头栏目")  # [label, prefilled value]
+    tables: list[FormTable] = Field(default_factory=list, title="表格")
+    notes: list[str] = Field(default_factory=list, title="填写说明")
+
+
 # ---- 文件外壳 ------------------------------------------------------------------------------------------
 class DocControl(BaseModel):
     """The control block every controlled document carries (7.5.2: identification, review, approval)."""
@@ -149,7 +187,7 @@ class SourceRef(BaseModel):
     retrieved: bool = Field(False, title="知识库检索命中")  # the search for this draft returned it
 
 
-Body = ProcessCard | ProcessMap | Procedure | QualityPolicyAndObjectives | AuditChecklist
+Body = ProcessCard | ProcessMap | Procedure | QualityPolicyAndObjectives | AuditChecklist | ScopeStatement | FormBody
 
 
 class DraftDocument(BaseModel):
@@ -158,5 +196,6 @@ class DraftDocument(BaseModel):
     company: str = Field(title="企业名称")
     control: DocControl = Field(title="文件控制")
     body: Body = Field(title="正文")
+    clauses: list[str] = Field(default_factory=list, title="对应条款")  # what the coverage matrix counts it for
     sources: list[SourceRef] = Field(default_factory=list, title="依据与来源")
     notices: list[str] = Field(default_factory=list, title="提示")

@@ -1,61 +1,36 @@
-"""The company profile: what a small enterprise tells us about itself, validated, loaded and saved as YAML."""
+"""The company profile: what a small enterprise tells us about itself, validated, loaded and saved as YAML.
+
+The industry stays in the user's own words (no guessing from substrings). What shapes the drafts is the
+business model (`business`: 制造 / 贸易 / 服务 / 软件与集成 / 混合, read through the concept model), the three
+answers 自有生产？自行设计？现场安装或服务？ and the firm's own steps (`processes`), possibly on parallel lines.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import (
-    AliasChoices,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from assistant.errors import InputError
 
-Industry = Literal["化工", "金属加工", "机械设备", "光电设备", "信息技术", "其他"]
-INDUSTRIES: tuple[str, ...] = ("化工", "金属加工", "机械设备", "光电设备", "信息技术", "其他")
-
-# Words people actually write for their trade → the guide's five industries. Checked in order, first hit wins,
-# so the more specific metal words come before 设备 (a "电镀设备" maker is still plating-related metal work).
-INDUSTRY_KEYWORDS: list[tuple[str, tuple[str, ...]]] = [
-    ("信息技术", ("信息", "软件", "系统集成", "集成商", "IT", "互联网", "网络", "数据", "计算机", "智能化")),
-    ("光电设备", ("光电", "光学", "激光", "LED", "光伏", "光纤", "显示", "照明")),
-    ("化工", ("化工", "化学", "涂料", "油墨", "胶粘", "树脂", "塑料", "助剂", "试剂", "日化")),
-    (
-        "金属加工",
-        (
-            "金属",
-            "电镀",
-            "表面处理",
-            "机加工",
-            "机械加工",
-            "五金",
-            "冲压",
-            "铸造",
-            "锻造",
-            "钣金",
-            "焊接",
-            "热处理",
-            "紧固件",
-            "模具",
-        ),
-    ),
-    ("机械设备", ("机械", "设备", "装备", "机床", "泵", "阀", "电机", "自动化")),
-]
-
 SPLIT_RE = re.compile(r"[,，、;；\n]+")
+STEP_SPLIT_RE = re.compile(r"\s*(?:→|->|—>|=>|[,，、;；])\s*")
+LINE_SPLIT_RE = re.compile(r"[\n；;]+")
+LINE_NAME_RE = re.compile(r"^\s*([^：:]{1,20})[：:]\s*(.+)$")
+YES = {"是", "有", "对", "yes", "y", "true", "1", "自有", "自行", "需要"}
+NO = {"否", "无", "没有", "不", "no", "n", "false", "0", "不需要"}
 
 FIELD_TITLES = {
     "name": "企业名称",
     "industry": "行业",
     "industry_detail": "行业说明",
+    "business": "经营模式",
+    "own_production": "自有生产",
+    "own_design": "自行设计",
+    "onsite_service": "现场安装或服务",
     "headcount": "员工人数",
     "products": "主要产品/服务",
     "processes": "主要过程",
@@ -66,18 +41,6 @@ FIELD_TITLES = {
     "scope": "体系范围",
     "certification_goal": "认证目标",
 }
-
-
-def normalise_industry(text: str) -> tuple[str, str | None]:
-    """(one of INDUSTRIES, the original wording when it was not already a canonical name)."""
-    raw = text.strip()
-    if raw in INDUSTRIES:
-        return raw, None
-    upper = raw.upper()
-    for industry, words in INDUSTRY_KEYWORDS:
-        if any(w.upper() in upper for w in words):
-            return industry, raw
-    return "其他", raw
 
 
 def split_list(value: Any) -> list[str]:
@@ -93,8 +56,67 @@ def split_list(value: Any) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+def _steps(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [s for s in STEP_SPLIT_RE.split(value.strip()) if s]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _steps(str(item))]
+    raise ValueError("工序应为文字或列表")
+
+
+class ProcessLine(BaseModel):
+    """One line of the firm's own steps, in the firm's order; `name` is empty for a firm with a single line."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: str = ""
+    steps: list[str] = Field(min_length=1)
+
+
+def parse_lines(value: Any) -> list[ProcessLine]:
+    """Every way people write their steps → lines of steps.
+
+    "注塑、检验" · ["注塑", "检验"] · [["注塑", "检验"], ["吹膜", "制袋"]] · {"注塑线": "注塑、检验"} ·
+    "注塑线：注塑→检验\\n吹膜线：吹膜→制袋" · [{"name": "注塑线", "steps": [...]}] (what save_profile writes).
+    """
+    if value is None or value == "" or value == []:
+        return []
+    if isinstance(value, dict):
+        return [ProcessLine(name=str(k), steps=_steps(v)) for k, v in value.items() if _steps(v)]
+    if isinstance(value, str):
+        chunks = [c for c in LINE_SPLIT_RE.split(value) if c.strip()]
+        named = [LINE_NAME_RE.match(c) for c in chunks]
+        if len(chunks) > 1 or any(named):
+            return [
+                ProcessLine(name=m.group(1).strip(), steps=_steps(m.group(2))) if m else ProcessLine(steps=_steps(c))
+                for c, m in zip(chunks, named, strict=True)
+            ]
+        return [ProcessLine(steps=_steps(value))]
+    if isinstance(value, list | tuple):
+        if all(isinstance(v, dict) for v in value):
+            return [ProcessLine.model_validate(v) for v in value]
+        if all(isinstance(v, list | tuple) for v in value):
+            return [ProcessLine(steps=_steps(v)) for v in value if _steps(v)]
+        if all(isinstance(v, str) for v in value):
+            return [ProcessLine(steps=_steps(list(value)))]
+    raise ValueError("主要过程应为“工序、工序”、工序列表，或“产线：工序、工序”（每条产线一行）")
+
+
 def _aliases(field: str, *names: str) -> AliasChoices:
     return AliasChoices(field, FIELD_TITLES[field], *names)
+
+
+def _answer(value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if not text or text in {"不确定", "未知", "unknown", "?", "？"}:
+        return None
+    if text in YES:
+        return True
+    if text in NO or text.startswith(("不", "无", "没")):
+        return False
+    raise ValueError("应为 是 / 否（不确定可不填）")
 
 
 class CompanyProfile(BaseModel):
@@ -103,11 +125,19 @@ class CompanyProfile(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
 
     name: str = Field(title="企业名称", min_length=1, validation_alias=_aliases("name", "名称", "公司名称"))
-    industry: Industry = Field(title="行业", validation_alias=_aliases("industry", "所属行业"))
+    industry: str = Field(title="行业", min_length=1, validation_alias=_aliases("industry", "所属行业"))
     industry_detail: str | None = Field(None, title="行业说明", validation_alias=_aliases("industry_detail"))
+    business: str | None = Field(None, title="经营模式", validation_alias=_aliases("business", "经营方式"))
+    own_production: bool | None = Field(None, title="自有生产", validation_alias=_aliases("own_production"))
+    own_design: bool | None = Field(None, title="自行设计", validation_alias=_aliases("own_design", "自主设计"))
+    onsite_service: bool | None = Field(
+        None, title="现场安装或服务", validation_alias=_aliases("onsite_service", "现场服务", "现场安装")
+    )
     headcount: int = Field(title="员工人数", gt=0, le=100000, validation_alias=_aliases("headcount", "人数"))
     products: list[str] = Field(title="主要产品/服务", min_length=1, validation_alias=_aliases("products", "产品"))
-    processes: list[str] = Field(default_factory=list, title="主要过程", validation_alias=_aliases("processes"))
+    processes: list[ProcessLine] = Field(
+        default_factory=list, title="主要过程", validation_alias=_aliases("processes", "工序", "主要工序")
+    )
     outsourced: list[str] = Field(
         default_factory=list, title="外包过程", validation_alias=_aliases("outsourced", "外包")
     )
@@ -119,22 +149,27 @@ class CompanyProfile(BaseModel):
     scope: str | None = Field(None, title="体系范围", validation_alias=_aliases("scope", "认证范围"))
     certification_goal: str | None = Field(None, title="认证目标", validation_alias=_aliases("certification_goal"))
 
-    @model_validator(mode="before")
+    @field_validator("industry", mode="before")
     @classmethod
-    def _map_industry(cls, data: Any) -> Any:
-        # "电镀" → 金属加工, keeping the user's own wording as industry_detail for the drafts.
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        for key in ("industry", "行业", "所属行业"):
-            if isinstance(data.get(key), str):
-                canonical, detail = normalise_industry(data[key])
-                data[key] = canonical
-                if detail and not any(data.get(k) for k in ("industry_detail", "行业说明")):
-                    data["industry_detail"] = detail
-        return data
+    def _industry(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
 
-    @field_validator("products", "processes", "outsourced", "departments", "existing_documents", mode="before")
+    @field_validator("business", mode="before")
+    @classmethod
+    def _business(cls, value: Any) -> Any:
+        return (value.strip() or None) if isinstance(value, str) else value
+
+    @field_validator("own_production", "own_design", "onsite_service", mode="before")
+    @classmethod
+    def _yes_no(cls, value: Any) -> bool | None:
+        return _answer(value)
+
+    @field_validator("processes", mode="before")
+    @classmethod
+    def _lines(cls, value: Any) -> list[ProcessLine]:
+        return parse_lines(value)
+
+    @field_validator("products", "outsourced", "departments", "existing_documents", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> list[str]:
         return split_list(value)
@@ -152,13 +187,27 @@ class CompanyProfile(BaseModel):
         """Fewer than 20 people: combined roles and a leaner set of records."""
         return self.headcount < 20
 
+    @property
+    def steps(self) -> list[str]:
+        """Every own step once, in the order the user wrote them (line by line)."""
+        return list(dict.fromkeys(s for line in self.processes for s in line.steps))
+
+    def lines_text(self) -> str:
+        """The steps as the form shows them: 'a、b' or one 'line：a、b' per line."""
+        if len(self.processes) == 1 and not self.processes[0].name:
+            return "、".join(self.processes[0].steps)
+        return "\n".join(f"{ln.name or f'产线{i}'}：{'、'.join(ln.steps)}" for i, ln in enumerate(self.processes, 1))
+
     def summary(self) -> str:
         parts = [
-            f"{self.name}：{self.industry_detail or self.industry}，{self.headcount} 人",
+            f"{self.name}：{self.industry}" + (f"（{self.industry_detail}）" if self.industry_detail else ""),
+            f"{self.headcount} 人",
             "产品/服务：" + "、".join(self.products),
         ]
+        if self.business:
+            parts.append(f"经营模式：{self.business}")
         if self.processes:
-            parts.append("主要过程：" + "、".join(self.processes))
+            parts.append("主要过程：" + self.lines_text().replace("\n", "；"))
         parts.append("外包：" + ("、".join(self.outsourced) if self.outsourced else "无"))
         if self.departments:
             parts.append("部门：" + "、".join(self.departments))
@@ -173,10 +222,10 @@ _ERROR_TEXT = {
     "int_from_float": "应为整数（例如 25）",
     "greater_than": "应大于 0",
     "less_than_equal": "数值过大",
-    "literal_error": "应为以下之一：" + "、".join(INDUSTRIES),
     "string_type": "应为文字",
     "string_too_short": "不能为空",
     "too_short": "至少填写一项",
+    "bool_type": "应为 是 / 否",
 }
 
 
@@ -221,11 +270,18 @@ def profile_filename(profile: CompanyProfile) -> str:
     return f"{name[:60]}.yaml"
 
 
+def profile_yaml(profile: CompanyProfile) -> str:
+    """English keys, Chinese values; a single unnamed line of steps is written as a plain list."""
+    data = profile.model_dump(exclude_none=True)
+    if len(profile.processes) == 1 and not profile.processes[0].name:
+        data["processes"] = profile.processes[0].steps
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
 def save_profile(profile: CompanyProfile, directory: str | Path) -> Path:
-    """Write the profile as YAML (English keys, Chinese values) under `directory`; returns the path."""
+    """Write the profile as YAML under `directory`; returns the path."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / profile_filename(profile)
-    data = profile.model_dump(exclude_none=True)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(profile_yaml(profile), encoding="utf-8")
     return path

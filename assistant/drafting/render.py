@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from assistant.drafting.models import (
     AuditChecklist,
     DraftDocument,
+    FormBody,
     Procedure,
     ProcessCard,
     ProcessMap,
     QualityPolicyAndObjectives,
+    ScopeStatement,
     SourceRef,
 )
 
@@ -147,6 +149,7 @@ def _objective_blocks(body: QualityPolicyAndObjectives) -> list[Block]:
     return [
         Heading("一、质量管理体系范围", 2),
         Para(body.scope),
+        Para("不适用的要求及理由见《质量管理体系范围和适用性说明》（QM-00）。"),
         Heading("二、质量方针", 2),
         Para(body.policy, bold=True),
         Bullets(body.policy_notes),
@@ -202,12 +205,53 @@ def _checklist_blocks(body: AuditChecklist) -> list[Block]:
     ]
 
 
+def _scope_blocks(body: ScopeStatement) -> list[Block]:
+    out: list[Block] = [
+        Heading("一、质量管理体系范围", 2),
+        Para(body.scope, bold=True),
+        Para(f"经营模式：{body.business}；行业：{body.industry}。"),
+        Heading("二、本公司的业务环节（按顺序）", 2),
+        Bullets(body.lines or ["【待填写】"]),
+    ]
+    if body.outsourced:
+        out.append(Para("外包过程：" + "、".join(body.outsourced) + "（由本公司负责控制，见各外包过程识别卡）。"))
+    out += [Heading("三、不适用的要求及理由（ISO 9001 4.3）", 2)]
+    if body.exclusions:
+        out.append(
+            Table(
+                ["条款", "要求", "不适用的理由"],
+                [[e.clause, e.title, e.reason] for e in body.exclusions],
+                widths=[1.6, 4, 11.4],
+            )
+        )
+    out += [Para(body.statement), Para(f"特殊过程（8.5.1 f）：{body.special_processes}")]
+    out += [Heading("四、适用的法律法规（请确认）", 2), Para(body.regulations)]
+    if body.assumptions or body.questions:
+        out += [Heading("五、起草时的假定和待确认的问题", 2), Bullets([*body.assumptions, *body.questions])]
+    return out
+
+
+def _form_blocks(body: FormBody) -> list[Block]:
+    out: list[Block] = [Para(body.purpose)]
+    if body.fields:
+        out.append(
+            Table(
+                ["栏目", "内容"], [[k, v] for k, v in body.fields], header_in_docx=False, label_col=True, widths=[4, 13]
+            )
+        )
+    for t in body.tables:
+        if t.title:
+            out.append(Heading(t.title, 2))
+        out.append(Table(t.columns, [*t.rows, *[[""] * len(t.columns) for _ in range(t.blank_rows)]]))
+    if body.notes:
+        out.append(Bullets(body.notes))
+    return out
+
+
 def source_line(ref: SourceRef) -> str:
     tail = "（知识库检索命中）" if ref.retrieved else ""
     if ref.kind == "guide":
         return f"指南 {ref.title}：{ref.ref}{tail}"
-    if ref.kind == "guide_toc":
-        return f"指南目录：{ref.ref}（{ref.title}）"
     if ref.kind == "upload":
         return f"企业资料：{ref.ref}{('：' + ref.title) if ref.title else ''}{tail}"
     return f"{ref.title}{tail}"
@@ -229,6 +273,10 @@ def blocks(doc: DraftDocument) -> list[Block]:
         out += _procedure_blocks(body)
     elif isinstance(body, AuditChecklist):
         out += _checklist_blocks(body)
+    elif isinstance(body, ScopeStatement):
+        out += _scope_blocks(body)
+    elif isinstance(body, FormBody):
+        out += _form_blocks(body)
     out += [Heading("依据与来源", 2), Bullets([source_line(s) for s in doc.sources])]
     if any(s.kind == "clause" for s in doc.sources):
         out.append(Para(CLAUSE_NOTE))

@@ -33,23 +33,8 @@ def clause_ref(corpus_dir: Path, number: str, retrieved: bool = False) -> Source
     return SourceRef(kind="clause", ref=number, title=title, retrieved=retrieved)
 
 
-def appendix_ref(appendix: str, title: str) -> SourceRef:
-    # The appendix is only a heading in the guide's table of contents: say so rather than pretend to quote it.
-    return SourceRef(
-        kind="guide_toc",
-        ref=f"{appendix} {title}",
-        title="仅见于指南目录，正文未收录；本文件相关内容为本项目按通用做法拟定的模板",
-    )
-
-
-def template_sources(
-    corpus_dir: Path, guide_sections: list[str], clauses: list[str], appendix: tuple[str, str] | None = None
-) -> list[SourceRef]:
-    refs = [guide_ref(s) for s in guide_sections]
-    if appendix:
-        refs.append(appendix_ref(*appendix))
-    refs += [clause_ref(corpus_dir, c) for c in clauses]
-    return refs
+def template_sources(corpus_dir: Path, guide_sections: list[str], clauses: list[str]) -> list[SourceRef]:
+    return [guide_ref(s) for s in guide_sections] + [clause_ref(corpus_dir, c) for c in clauses]
 
 
 def retrieved_sources(assistant: Assistant, query: str, k: int = 4) -> tuple[list[SourceRef], list[Document]]:
@@ -88,6 +73,6 @@ def merge_sources(*groups: list[SourceRef]) -> list[SourceRef]:
                 seen[key] = seen[key].model_copy(update={"retrieved": seen[key].retrieved or ref.retrieved})
             else:
                 seen[key] = ref
-    order = {"guide": 0, "guide_toc": 1, "upload": 2, "clause": 3}
+    order = {"guide": 0, "upload": 1, "clause": 2}
     refs = list(seen.values())
     return sorted(refs, key=lambda r: (order[r.kind], clause_key(r.ref) if r.kind == "clause" else ()))

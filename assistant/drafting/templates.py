@@ -48,11 +48,11 @@ class ProcessTemplate(BaseModel):
     opportunity_actions: list[str]
     objectives: list[str]
     handoff: str = ""
-    main: bool = False
     purchasing: bool = False
-    only_if_outsourced: bool = False
-    generic: Literal["outsourced", "custom"] | None = None
-    appendix: str | None = None
+    generic: Literal["outsourced", "step"] | None = None
+    acceptance: dict[str, str] = Field(
+        default_factory=dict
+    )  # step cards: what the acceptance criteria are, by category
     if_outsourced: dict[str, list[str]] = Field(default_factory=dict)
     links: list[LinkTemplate] = Field(default_factory=list)
     clauses: list[str]
@@ -92,7 +92,7 @@ class ProcedureTemplate(BaseModel):
     code: str
     title: str
     aliases: list[str] = Field(default_factory=list)
-    existing: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
     purpose: str
     scope: str
     scope_outsourced: str | None = None
@@ -105,18 +105,23 @@ class ProcedureTemplate(BaseModel):
     guide_sections: list[str]
 
 
-class IndustryTemplate(BaseModel):
-    appendix: str | None = None
-    appendix_covers_outsourcing: bool = False
-    product_kind: str
+class BusinessTemplate(BaseModel):
+    """The skeleton of a QMS for one business model (corpus/templates/business.yaml)."""
+
     scope: str
-    core: list[str]
+    scope_design: str
+    core_before: list[str]
+    core_after: list[str] = Field(default_factory=list)
     support: list[str]
+    default_steps: list[str] = Field(default_factory=list)
+    placeholder_step: str
+    add_inspection: bool = False
     org: dict[Literal["small", "large"], dict[str, str]] = Field(default_factory=dict)
     owners: dict[str, str] = Field(default_factory=dict)
     policy: str
     policy_notes: list[str] = Field(default_factory=list)
     company_objectives: list[str]
+    factors: list[tuple[str, str, str]] = Field(default_factory=list)
 
 
 class RoleTemplate(BaseModel):
@@ -132,6 +137,8 @@ class CheckItemTemplate(BaseModel):
     question: str
     evidence: str
     process: list[str] = Field(default_factory=list)
+    requires: str | None = None  # only while this requirement applies (see applicability)
+    only_if_present: bool = False
 
 
 class ChecklistTemplate(BaseModel):
@@ -146,13 +153,15 @@ class Catalogue(BaseModel):
 
     processes: dict[str, ProcessTemplate]
     management: list[str]
-    industries: dict[str, IndustryTemplate]
+    business: dict[str, BusinessTemplate]
     objectives: dict[str, ObjectiveTemplate]
     procedures: list[ProcedureTemplate]
+    document_topics: list[str]
     roles: dict[str, RoleTemplate]
     small_headcount: int
     checklist: ChecklistTemplate
-    appendices: dict[str, str]  # 附录二 → its title in the guide's table of contents (text not in the guide)
+    applicability: dict
+    forms: list[dict]
 
     def generic(self, kind: str) -> ProcessTemplate:
         return next(p for p in self.processes.values() if p.generic == kind)
@@ -160,9 +169,10 @@ class Catalogue(BaseModel):
     def problems(self) -> list[str]:
         found = []
         names = set(self.processes)
-        for industry, t in self.industries.items():
-            found += [f"{industry}: 未定义的过程 {n}" for n in [*t.core, *t.support] if n not in names]
-            found += [f"{industry}: 未定义的目标 {o}" for o in t.company_objectives if o not in self.objectives]
+        for model, t in self.business.items():
+            listed = [*t.core_before, *t.core_after, *t.support]
+            found += [f"{model}: 未定义的过程 {n}" for n in listed if n not in names]
+            found += [f"{model}: 未定义的目标 {o}" for o in t.company_objectives if o not in self.objectives]
         found += [f"未定义的管理过程 {n}" for n in self.management if n not in names]
         for p in self.processes.values():
             found += [f"{p.name}: 未定义的目标 {o}" for o in p.objectives if o not in self.objectives]
@@ -185,22 +195,22 @@ def load_catalogue(corpus_dir: Path) -> Catalogue:
     """Read and validate the templates; a broken template is a QMSError naming the file."""
     base = corpus_dir / TEMPLATES_DIR
     processes = _read(base / "processes.yaml")["processes"]
-    industries = _read(base / "industries.yaml")
+    business = _read(base / "business.yaml")
     org = _read(base / "org.yaml")
-    coverage = (
-        _read(corpus_dir / "guide" / "coverage.yaml") if (corpus_dir / "guide" / "coverage.yaml").exists() else {}
-    )
+    procedures = _read(base / "procedures.yaml")
     try:
         catalogue = Catalogue(
             processes={p["name"]: p for p in processes},
-            management=industries["management"],
-            industries=industries["industries"],
+            management=business["management"],
+            business=business["models"],
             objectives=_read(base / "objectives.yaml")["objectives"],
-            procedures=_read(base / "procedures.yaml")["procedures"],
+            procedures=procedures["procedures"],
+            document_topics=procedures.get("document_topics", []),
             roles=org["roles"],
             small_headcount=org.get("small_headcount", 20),
             checklist=_read(base / "checklist.yaml"),
-            appendices={m["id"]: m["title"] for m in coverage.get("missing_sections", [])},
+            applicability=_read(base / "applicability.yaml"),
+            forms=_read(base / "forms.yaml")["forms"],
         )
     except (ValidationError, KeyError, TypeError) as exc:
         raise QMSError(f"起草模板内容有误（{base}）：{exc}") from exc
@@ -210,6 +220,25 @@ def load_catalogue(corpus_dir: Path) -> Catalogue:
 
 
 # ---- placeholders ----------------------------------------------------------------------------------------
+class RoleName(str):
+    """A department or post name; "{质量:检验员}" reads 品质部检验员, or just 检验员 when the role is a person.
+
+    Why: a small firm's 质量 role may fall to the 总经理, and "总经理检验员" is not a job anyone holds.
+    """
+
+    is_post: bool = False
+
+    def __new__(cls, value: str, is_post: bool = False) -> RoleName:
+        obj = super().__new__(cls, value)
+        obj.is_post = is_post
+        return obj
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return str(self)
+        return spec if self.is_post else f"{self}{spec}"
+
+
 class _Keep(dict):
     """format_map dict that leaves unknown {placeholders} visible instead of failing."""
 
@@ -217,16 +246,33 @@ class _Keep(dict):
         return "{" + key + "}"
 
 
+_ORGANISE = re.compile(r"由([^，。；、由]{2,12}?)组织([^，。；由]*?)(评审|分析|实施|讨论|会签|确认|验证)")
+
+
+def tidy(text: str, names: set[str]) -> str:
+    """Remove the collisions filling can produce when one department or person holds several roles.
+
+    "技术部、技术部" → "技术部"; "由总经理组织总经理评审" → "由总经理评审";
+    "由综合部组织技术部、综合部评审" → "由综合部组织技术部评审".
+    """
+    for value in names:
+        if len(value) >= 2:
+            text = text.replace(f"{value}、{value}", value)
+
+    def organise(m: re.Match[str]) -> str:
+        lead, others, verb = m.group(1), m.group(2), m.group(3)
+        rest = [o for o in others.split("、") if o and o != lead]
+        return f"由{lead}组织{'、'.join(rest)}{verb}" if rest else f"由{lead}{verb}"
+
+    return _ORGANISE.sub(organise, text)
+
+
 def fill(text: str, ctx: dict[str, str]) -> str:
     try:
         text = text.format_map(_Keep(ctx))
     except (ValueError, IndexError, AttributeError):
         return text  # a stray brace in user text must not break drafting
-    # Two roles held by one department: "{技术}、{生产}" must not read "技术部、技术部".
-    for value in set(ctx.values()):
-        if len(value) >= 2:
-            text = text.replace(f"{value}、{value}", value)
-    return text
+    return tidy(text, {v for v in ctx.values() if isinstance(v, str)})
 
 
 def fill_all(items: list[str], ctx: dict[str, str]) -> list[str]:
@@ -246,7 +292,7 @@ def core_name(text: str) -> str:
 
 
 def match_score(query: str, name: str, aliases: list[str]) -> int:
-    """How well the user's wording names this process/procedure: 3 same name, 2 an alias, 1 contains, 0 no."""
+    """How well the user's wording names a process/procedure of the pack: 3 same name, 2 an alias, 1 contains."""
     q, n = core_name(query), core_name(name)
     if not q:
         return 0
@@ -254,7 +300,6 @@ def match_score(query: str, name: str, aliases: list[str]) -> int:
         return 3
     if q in aliases:
         return 2
-    # "表面处理（电镀）" holds the alias 电镀; "机加工车间" holds 机加工; "外包" is in "外包过程".
     if any(len(a) >= 2 and a in q for a in aliases) or (len(q) >= 2 and (q in n or n in q)):
         return 1
     return 0

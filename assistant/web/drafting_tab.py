@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from assistant.drafting.builder import Drafter
+from assistant.drafting.coverage import GAP, HOW
+from assistant.drafting.coverage import table as coverage_table
 from assistant.drafting.export_docx import write_docx
-from assistant.drafting.export_markdown import to_markdown, write_markdown
+from assistant.drafting.export_markdown import table_markdown, to_markdown, write_markdown
 from assistant.drafting.models import DraftDocument
-from assistant.drafting.pack import doc_stem, safe_name, write_pack
+from assistant.drafting.pack import doc_stem, safe_name
 from assistant.drafting.profile import CompanyProfile
 from assistant.errors import InputError
 from assistant.web import profile_form
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from assistant.service import Assistant
 
 OBJECTIVES, MAP, CHECKLIST = "质量方针和质量目标", "过程清单和过程图", "内部审核检查表"
+SCOPE, FORMS = "体系范围和适用性说明（4.3）", "记录表单（全部）"
 CARDS = "过程识别卡（全部过程）"
 PROCEDURE_PREFIX = "程序文件："
 # Shown in place of the last result when a request fails, so an old preview is never mistaken for the new one.
@@ -51,7 +54,7 @@ class DraftingHandlers:
 
     def choices(self) -> list[str]:
         procedures = [PROCEDURE_PREFIX + kind for kind in self.drafter.available_procedures()]
-        return [OBJECTIVES, MAP, CARDS, *procedures, CHECKLIST]
+        return [SCOPE, OBJECTIVES, MAP, CARDS, *procedures, CHECKLIST, FORMS]
 
     def documents(self, profile: CompanyProfile, chosen: list[str] | None) -> list[DraftDocument]:
         """The chosen drafts, in the order of the choices list."""
@@ -59,7 +62,11 @@ class DraftingHandlers:
             raise InputError("请至少选择一份要起草的文件。")
         d, docs = self.drafter, []
         for choice in [c for c in self.choices() if c in chosen]:
-            if choice == OBJECTIVES:
+            if choice == SCOPE:
+                docs.append(d.scope(profile))
+            elif choice == FORMS:
+                docs += d.forms(profile)
+            elif choice == OBJECTIVES:
                 docs.append(d.objectives(profile))
             elif choice == MAP:
                 docs.append(d.process_map(profile))
@@ -99,9 +106,19 @@ class DraftingHandlers:
     @user_errors
     def pack(self, *fields: Any) -> str:
         profile = profile_form.profile_from_fields(*fields)
-        docs = self.drafter.pack(profile)
         path = download_dir() / f"{safe_name(profile.name)}-质量管理体系文件包.zip"
-        return str(write_pack(docs, profile, path, self.drafter.settings.corpus_dir))
+        return str(self.drafter.write_pack(profile, path)[0])
+
+    @user_errors
+    def coverage(self, *fields: Any) -> str:
+        """The clause × document matrix as Markdown, with the drafter's assumptions and open questions first."""
+        profile = profile_form.profile_from_fields(*fields)
+        notes = self.drafter.notes(profile)
+        head = ["## 起草时的假定和请确认的事项", *(f"- {n}" for n in notes)] if notes else []
+        rows = self.drafter.coverage(profile)
+        gaps = [r.clause for r in rows if r.status == GAP]
+        summary = f"缺口 {len(gaps)} 条" + (f"：{'、'.join(gaps)}" if gaps else "")
+        return "\n".join([*head, "## 条款覆盖矩阵", HOW, "", summary, "", table_markdown(coverage_table(rows))])
 
     # ---- saved profiles ------------------------------------------------------------------------------
     @user_errors
@@ -143,13 +160,14 @@ def build_drafting_tab(assistant: Assistant, demo: gr.Blocks) -> None:
         fields = profile_form.build_fields()
         status = gr.Markdown(label="概况状态", elem_id="qms-profile-status")
     chosen = gr.CheckboxGroup(
-        h.choices(), value=[OBJECTIVES, MAP], label="选择要起草的文件", elem_id="qms-draft-choices"
+        h.choices(), value=[SCOPE, OBJECTIVES], label="选择要起草的文件", elem_id="qms-draft-choices"
     )
     with gr.Row():
         preview_btn = gr.Button("生成预览", variant="primary", elem_id="qms-draft-preview")
         docx_btn = gr.Button("下载 Word（.docx）", elem_id="qms-draft-docx")
         md_btn = gr.Button("下载 Markdown（.md）", elem_id="qms-draft-md")
         pack_btn = gr.Button("下载全套起步文件包（ZIP）", elem_id="qms-draft-pack")
+        matrix_btn = gr.Button("条款覆盖矩阵", elem_id="qms-draft-coverage")
     # One file per click: a single draft as itself, several as one ZIP.
     files = gr.File(label="下载", interactive=False, elem_id="qms-draft-files")
     preview = gr.Markdown(label="预览", elem_id="qms-draft-preview-md", container=True)
@@ -168,4 +186,7 @@ def build_drafting_tab(assistant: Assistant, demo: gr.Blocks) -> None:
         (pack_btn, named(h.pack), fields, "draft_pack"),
     ):
         button.click(fn, inputs, files, api_name=name).failure(lambda: None, None, files, api_visibility="private")
+    matrix_btn.click(named(h.coverage), fields, preview, api_name="draft_coverage").failure(
+        lambda: STALE_PREVIEW, None, preview, api_visibility="private"
+    )
     demo.load(h.on_page_load, None, [saved, *fields, status], api_visibility="private")

@@ -11,7 +11,6 @@ from typing import Any
 import gradio as gr
 
 from assistant.drafting.profile import (
-    INDUSTRIES,
     CompanyProfile,
     load_profile,
     profile_from_dict,
@@ -22,11 +21,15 @@ from assistant.errors import InputError
 # (field, label, kind, placeholder): kind "list" fields are typed as "a、b、c" and split by the profile model.
 FIELDS: list[tuple[str, str, str, str]] = [
     ("name", "企业名称", "text", "例如：苏州某某精密机械有限公司"),
-    ("industry", "行业", "industry", "选择或输入，例如：电镀、注塑"),
+    ("industry", "行业", "text", "用自己的话写，例如：塑料软包装、卫浴五金分销"),
     ("industry_detail", "行业说明", "text", "可选，例如：精密五金冲压件"),
+    ("business", "经营模式", "business", "不确定可不选，回答下面三问即可"),
+    ("own_production", "自有生产？", "yesno", ""),
+    ("own_design", "自行设计？", "yesno", "只按顾客图纸或样品生产选“否”（8.3 不适用）"),
+    ("onsite_service", "现场安装或服务？", "yesno", ""),
     ("headcount", "员工人数", "number", ""),
     ("products", "主要产品/服务", "list", "用顿号或逗号分隔，例如：冲压件、钣金件"),
-    ("processes", "主要过程", "list", "可选，例如：下料、冲压、表面处理、检验"),
+    ("processes", "主要过程", "lines", "按顺序，例如：下料、冲压、检验；几条产线各占一行：吹膜线：吹膜、分切"),
     ("outsourced", "外包过程", "list", "可选，例如：电镀、热处理"),
     ("departments", "部门", "list", "可选，例如：总经办、生产部、品质部、销售部"),
     ("existing_documents", "现有文件", "list", "可选，例如：作业指导书、检验记录"),
@@ -60,10 +63,18 @@ def build_fields() -> list[gr.components.Component]:
     return components
 
 
+BUSINESS_CHOICES = ["", "制造", "贸易", "服务", "软件与集成", "混合"]
+YES_NO = ["", "是", "否"]
+
+
 def _component(key: str, label: str, kind: str, hint: str) -> gr.components.Component:
     elem_id = f"qms-profile-{key}"
-    if kind == "industry":
-        return gr.Dropdown(list(INDUSTRIES), label=label, allow_custom_value=True, elem_id=elem_id, info=hint)
+    if kind == "business":
+        return gr.Dropdown(BUSINESS_CHOICES, value="", label=label, elem_id=elem_id, info=hint)
+    if kind == "yesno":
+        return gr.Dropdown(YES_NO, value="", label=label, elem_id=elem_id, info=hint or "不确定可不选")
+    if kind == "lines":
+        return gr.Textbox(label=label, placeholder=hint, elem_id=elem_id, lines=2, max_lines=6)
     if kind == "number":
         return gr.Number(label=label, precision=0, elem_id=elem_id)  # range checked by the profile model
     return gr.Textbox(label=label, placeholder=hint, elem_id=elem_id, max_lines=2)
@@ -84,7 +95,14 @@ def fields_from_profile(profile: CompanyProfile) -> list[Any]:
     values = []
     for key, _label, kind, _hint in FIELDS:
         value = getattr(profile, key)
-        values.append("、".join(value) if kind == "list" else ("" if value is None else value))
+        if kind == "list":
+            values.append("、".join(value))
+        elif kind == "lines":
+            values.append(profile.lines_text())
+        elif kind == "yesno":
+            values.append("" if value is None else ("是" if value else "否"))
+        else:
+            values.append("" if value is None else value)
     return values
 
 

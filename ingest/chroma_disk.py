@@ -3,6 +3,10 @@
 Deleting a collection in embedded Chroma leaves its HNSW segment folder behind, and a killed ingest leaves the
 folder of a collection that no longer exists; SQLite keeps freed pages in the file. Only the writer that just
 swapped generations calls this, under the writer lock, so no segment it removes is being built.
+
+It runs in a child process (`tidy`): Chroma links its own SQLite, and two SQLite libraries in one process break
+each other's POSIX file locks (closing one's file descriptor drops the other's locks), which showed up here as
+"disk I/O error" in the next write. Across processes SQLite's locking works as designed.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -49,3 +55,17 @@ def vacuum_if_worth_it(chroma_dir: Path) -> bool:
         return True
     finally:
         db.close()
+
+
+def tidy(chroma_dir: Path) -> None:
+    """Remove orphan segment folders and vacuum if worth it, in a child process; failures only cost disk space."""
+    try:
+        subprocess.run([sys.executable, __file__, str(chroma_dir)], timeout=300, check=False, capture_output=True)
+    except (OSError, subprocess.SubprocessError):
+        pass
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1])
+    remove_orphan_segments(target)
+    vacuum_if_worth_it(target)

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from assistant.config import Settings
 from assistant.errors import IngestCancelled, QMSError
-from ingest.chroma_disk import remove_orphan_segments, vacuum_if_worth_it
+from ingest.chroma_disk import tidy
 from ingest.chunking import vector_texts
 from ingest.locks import WriterLock
 from ingest.meta import LocalMeta, Meta, SharedMeta, row_document
@@ -212,9 +212,7 @@ class IndexStore:
         for gen in (self.meta.generations() | set(collections)) - keep:
             self._discard(gen, collections.get(gen, f"{self.settings.chroma_collection_prefix}_g{gen}"))
         if not self.settings.chroma_url:
-            chroma_dir = self.root / "chroma"
-            remove_orphan_segments(chroma_dir)
-            vacuum_if_worth_it(chroma_dir)
+            tidy(self.root / "chroma")
 
     def _next_free_generation(self) -> int:
         return max(self.meta.generations() | set(self._collection_generations()), default=0) + 1

@@ -117,7 +117,19 @@ def theme() -> gr.themes.Base:
     )
 
 
-CSS = """
+# Gradio 6 heads every toast with its English type ("Warning", "Error") and ignores the `title` we pass;
+# the header span carries the type as a class, so the English word is hidden and a Chinese one drawn instead.
+TOAST_TITLES = {"error": TITLE_ERROR, "warning": TITLE_NOTICE, "info": "信息", "success": "完成"}
+TOAST_CSS = "\n".join(
+    f".toast-title.{kind} {{ font-size: 0 !important; }}\n"
+    f'.toast-title.{kind}::before {{ content: "{title}"; font-size: var(--text-md, 14px); }}'
+    for kind, title in TOAST_TITLES.items()
+)
+
+CSS = (
+    """
 .qms-sources details { margin: 0.25em 0; }
 .qms-sources summary { cursor: pointer; }
 """
+    + TOAST_CSS
+)

@@ -72,3 +72,24 @@ def test_take_a_quiz_in_the_page_and_see_the_score(page) -> None:
     result.get_by_text("赵六 的成绩").wait_for(state="visible")
     assert "分" in result.inner_text() and "正确答案" in result.inner_text()
     page.locator("#qms-quiz-submit").wait_for(state="detached")  # the quiz closes: one quiz, one record
+
+
+def test_toasts_have_chinese_titles(page) -> None:
+    page.get_by_role("tab", name="问答").click()
+    page.locator("#qms-question textarea").fill("")
+    page.locator("#qms-send").click()
+    toast = page.locator(".toast-body").filter(has_text="请输入一个问题")
+    toast.wait_for(state="visible")
+    # Gradio writes its English type word into the header; the app's CSS hides it and draws the Chinese title.
+    title = toast.locator(".toast-title")
+    drawn = title.evaluate("el => [getComputedStyle(el, '::before').content, getComputedStyle(el).fontSize]")
+    assert drawn == ['"提示"', "0px"]
+    assert title.evaluate("el => el.getBoundingClientRect().width") > 0  # the Chinese title takes up space
+
+
+def test_a_failed_preview_does_not_leave_the_old_one_standing(page) -> None:
+    page.get_by_role("tab", name="文件起草").click()
+    page.locator("#qms-profile-name textarea, #qms-profile-name input").first.fill("")  # the name is required
+    page.locator("#qms-draft-preview").click()
+    page.locator(".toast-body").filter(has_text="企业概况有误").wait_for(state="visible")
+    page.locator("#qms-draft-preview-md").get_by_text("预览未更新").wait_for(state="visible")

@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> None:
         from assistant.web.ui import auth_pairs, build_app, launch_options
 
         auth_pairs(settings.app_auth)  # check the login config before the (possibly long) index build
-        print("正在打开知识库（首次运行需要建立索引，约半分钟）……", flush=True)
+        # Only a data dir without an index gets the first-run note (with a Chroma server it may live elsewhere).
+        first_run = not settings.chroma_url and not (settings.index_dir / "CURRENT.json").exists()
+        print("正在建立知识库索引（首次运行）……" if first_run else "正在打开知识库……", flush=True)
         assistant = Assistant.from_settings(settings)
         demo = build_app(assistant)
         options = launch_options(assistant)

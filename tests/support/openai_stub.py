@@ -131,6 +131,8 @@ def script(model: str, body: dict[str, Any]) -> str:
     """What the deterministic model says to a chat request."""
     everything = message_text(body)
     user = message_text(body, "user")
+    if model == "stub-echo":
+        return everything
     if "改写" in everything:
         return rewrite_follow_up(user)
     only = re.search(r"请只回复：(\S+)", user)
@@ -140,8 +142,6 @@ def script(model: str, body: dict[str, Any]) -> str:
     if not found:
         return "知识库未涵盖这个问题。"
     numbers = sorted(found)[:2]
-    if model == "stub-echo":
-        return everything
     if model == "stub-negate":
         return "".join(negate(first_sentence(found[n])) + f"。[{n}]" for n in numbers)
     if model == "stub-invent":

@@ -13,7 +13,7 @@ from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 
 from assistant.citations import Citation, citation_from
-from assistant.compose import Composer, Part, Passages, guide_parts
+from assistant.compose import Composer, Part, Passages, guide_parts, rank_subjects
 from assistant.config import Settings
 from assistant.retrieval import SearchSignals
 from assistant.scope import decide, gap_lines, not_covered_text
@@ -193,21 +193,24 @@ class Answerer:
                 yield replace(result, question=question, notice=notice or result.notice)
                 return
             notice = notice or result
-        text, used = self.extractive(analysis, docs)
+        analysis = rank_subjects(analysis, signals.clause_ranking)
+        text, used = self.extractive(analysis, docs, signals.clause_ranking)
         gaps = gap_lines(decision)
         if gaps:
             text += "\n\n" + gaps
         yield text
         yield replace(base, text=text, citations=used, notice=notice)
 
-    def extractive(self, analysis: Analysis, docs: list[Document]) -> tuple[str, list[Citation]]:
-        opener = self.composer.opener(analysis)
+    def extractive(
+        self, analysis: Analysis, docs: list[Document], ranked: tuple[str, ...] = ()
+    ) -> tuple[str, list[Citation]]:
+        opener = self.composer.opener(analysis, ranked)
         whole_list = sum(p.item for p in opener) >= 3
         budget = 160 if whole_list else (220 if opener else 320)
-        if opener:
-            # After a structured opener, only passages about the subject itself explain "how"; in a scenario
-            # the framing ("内审时发现…") has no say.
-            docs = [d for d in docs if on_subject(d, analysis)]
+        # Only passages about the subject itself explain "how"; in a scenario the framing ("内审时发现…") has no
+        # say. Without a structured opener, off-subject passages are still better than nothing.
+        relevant = [d for d in docs if on_subject(d, analysis)]
+        docs = relevant if relevant or opener else docs
         body = guide_parts(analysis.standalone, docs, analysis, max_chars=budget, max_chunks=2 if opener else 3)
         seen = {p.text for p in opener}
         body = [p for p in body if p.text not in seen and not (whole_list and p.item)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from langchain_core.documents import Document
 
@@ -77,13 +77,16 @@ class Composer:
         return docs[0] if docs else None
 
     # ---- openers by intent -----------------------------------------------------------------------------
-    def opener(self, a: Analysis) -> list[Part]:
+    def opener(self, a: Analysis, ranked: tuple[str, ...] = ()) -> list[Part]:
+        """The structured first lines; `ranked` are clause summaries by closeness to the question (retrieval)."""
         topic = next((c for c in a.concepts if not c.extra.get("generic")), a.topic)
         if a.clauses and (topic is None or a.intent in {"general", "definition"}):
             return self.clause_overview(a.clauses[0])
         if topic is None:
             return []
-        main = topic.clauses[0] if topic.clauses else ""
+        if topic.extra.get("generic") and a.intent != "yes_no":
+            return []  # "指南" or "体系" as the subject: the guide's own words answer better
+        main = main_clause(topic, ranked)
         handler = {
             "scenario": self.scenario,
             "yes_no": self.yes_no,
@@ -98,6 +101,11 @@ class Composer:
         if not parts and main and a.intent not in {"list", "count"}:
             part = self.requirement(main)
             parts = [part] if part else []
+        if main and not any(p.doc is not None and p.doc.metadata.get("kind") == "clause" for p in parts):
+            # Name the clause the answer rests on, even when the opener quotes the guide (a list).
+            clause, doc = self.clause(main), self.clause_doc(main)
+            if clause is not None and doc is not None:
+                parts.append(Part(f"依据：ISO 9001 {main}（{clause.extra['title']}）", doc))
         return parts
 
     def clause_overview(self, number: str) -> list[Part]:
@@ -140,10 +148,11 @@ class Composer:
         return any(cue in body for cue in cues)
 
     def yes_no(self, a: Analysis, topic: Concept, main: str) -> list[Part]:
-        doc = self.clause_doc(main) if main else None
-        for fact in topic.extra.get("facts") or []:
-            if any(cue in a.question for cue in fact.get("cue", [])):
-                return [Part(f"**{fact['verdict']}**{fact['text']}", doc)]
+        for concept in a.concepts:  # the subject's facts first, then those of other concepts in the question
+            for fact in concept.extra.get("facts") or []:
+                if any(cue in a.question for cue in fact.get("cue", [])):
+                    basis = concept.clauses[0] if concept.clauses else main
+                    return [Part(f"**{fact['verdict']}**{fact['text']}", self.clause_doc(basis) if basis else None)]
         if re.search(r"(记录|形成文件|文件化|写下来)", a.question):
             return self.records(a, topic, main)
         part = self.requirement(main) if main else None
@@ -209,6 +218,39 @@ class Composer:
             return []
         doc = self.clause_doc(main) if main else None
         return [Part(f"{topic.name}：{topic.description}", doc)]
+
+
+def main_clause(topic: Concept, ranked: tuple[str, ...]) -> str:
+    """The clause an answer rests on: of the subject's clauses and their sub-clauses, the one whose summary the
+    question came closest to ("管理评审要输入什么" → 9.3.2 rather than 9.3), else the subject's first clause."""
+    family = topic.clauses
+    in_family = [n for n in ranked if any(n == c or n.startswith(c + ".") for c in family)]
+    if not in_family:
+        return family[0] if family else ""
+    best = in_family[0]
+    # A parent summary often outranks the sub-clause it introduces: take the sub-clause when it is close behind.
+    child = next((n for n in in_family[1:3] if n.startswith(best + ".")), None)
+    return child or best
+
+
+def rank_subjects(analysis: Analysis, ranked: tuple[str, ...]) -> Analysis:
+    """In a described situation several topics appear; the one whose clauses the retrieval ranked highest is the
+    finding ("发现…供应商…培训记录" is judged by the clause its summary matched best)."""
+    subjects = [c for c in analysis.concepts if not c.extra.get("generic")]
+    if analysis.intent != "scenario" or len(subjects) < 2 or not ranked:
+        return analysis
+
+    def best_rank(concept: Concept) -> int:
+        fits = [
+            i
+            for i, n in enumerate(ranked[:5])
+            if any(n == c or n.startswith(c + ".") or c.startswith(n + ".") for c in concept.clauses)
+        ]
+        return min(fits, default=99)
+
+    order = sorted(subjects, key=best_rank)
+    rest = [c for c in analysis.concepts if c not in order]
+    return replace(analysis, concepts=tuple(order + rest))
 
 
 def guide_parts(question: str, docs: list[Document], a: Analysis, *, max_chars: int, max_chunks: int) -> list[Part]:

@@ -34,6 +34,7 @@ class SearchSignals:
     best_bm25: float
     named_clauses: list[str]
     best_user_dense: float = 0.0  # best match among the company's own uploaded documents
+    clause_ranking: tuple[str, ...] = ()  # clause summaries best first: which sub-clause the question is closest to
 
 
 @dataclass
@@ -136,7 +137,11 @@ class HybridRetriever(BaseRetriever):
                 chunk_id=self.state.ids[i],
             )
             docs.append(Document(id=self.state.ids[i], page_content=base.page_content, metadata=meta))
+        clause_docs = sorted(
+            (i for i in scores if self.state.chunks[i].metadata.get("kind") == "clause"), key=scores.get, reverse=True
+        )
         signals = SearchSignals(
+            clause_ranking=tuple(str(self.state.chunks[i].metadata.get("clauses", "")) for i in clause_docs[:8]),
             best_dense=max(dense_sims.values(), default=0.0),
             best_bm25=float(bm25_scores.max()),
             named_clauses=list(analysis.clauses),

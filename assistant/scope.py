@@ -7,6 +7,7 @@ that is only touched (the missing appendices, certification fees) adds one line 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
@@ -52,7 +53,10 @@ def decide(
     if analysis.scope == "in" or own_docs:
         return ScopeDecision(True, gaps=list(analysis.gaps))
     # No concept of the domain was recognised: words the knowledge base has never seen decide, then match strength.
-    content_unknown = bool(analysis.unknown_terms) and signals.best_dense < settings.coverage_min_similarity + 0.02
+    # An unknown acronym (ERP, SA8000 …) names a subject of its own; unknown everyday words ("值不值") do not.
+    content_unknown = any(re.search(r"[A-Za-z]{2,}", t) for t in analysis.unknown_terms) and (
+        signals.best_dense < settings.coverage_min_similarity + 0.02
+    )
     strong_dense = signals.best_dense >= settings.coverage_min_similarity
     strong_lexical = signals.best_bm25 >= settings.coverage_min_bm25
     if not content_unknown and (

@@ -23,6 +23,8 @@ class AnswerScores:
     out_of_scope: int = 0
     refused_oos: int = 0
     false_refusals: int = 0
+    gaps: int = 0
+    gap_lines: int = 0
     lists: int = 0
     whole_lists: int = 0
     yes_no: int = 0
@@ -73,6 +75,11 @@ def evaluate_answers(assistant: Assistant, questions: list[dict]) -> AnswerScore
             s.failures.append(f"{item['id']} 误拒")
             continue
         s.lengths.append(len(answer.text))
+        if item.get("gap"):
+            s.gaps += 1
+            s.gap_lines += "说明：" in answer.text
+            if "说明：" not in answer.text:
+                s.failures.append(f"{item['id']} 未说明知识库缺口")
         if not answer.citations:
             s.uncited += 1
         if item.get("gold") or item.get("gold_clause"):
@@ -117,6 +124,7 @@ def print_answer_table(rows: dict[str, AnswerScores]) -> None:
         ("无引用的回答", lambda s: str(s.uncited)),
         ("误拒率（知识库内）", lambda s: f"{s.wrong_refusal_rate:.3f} ({s.false_refusals})"),
         ("知识库外拒答率", lambda s: f"{s.refusal_rate:.3f} ({s.refused_oos}/{s.out_of_scope})"),
+        ("触及缺口时说明缺口", lambda s: f"{s.gap_lines}/{s.gaps}"),
         ("清单题给全清单", lambda s: f"{s.whole_lists}/{s.lists}"),
         ("是非题有结论开头", lambda s: f"{s.openers}/{s.yes_no}"),
         ("含杂质的回答", lambda s: str(s.with_debris)),

@@ -105,18 +105,19 @@ def analyse_one(question: str, model: ConceptModel, known: Callable[[str], bool]
     q = question.strip()
     intent, framing_spans = detect_intent(q, model)
     # Clause titles ("测量溯源", "组织的知识") name subjects too, for clauses no topic speaks of.
-    matches = model.matches(q, kinds=("topic", "clause", "out_of_scope"))
-    # Context is matched on its own: "设计开发" may name both a topic and one of the firm's own steps.
+    # Topics, out-of-scope subjects and context are matched each on their own: "设计开发" may name both a topic
+    # and one of the firm's own steps, and "电镀外包" both a known gap and the topic 外包.
+    oos_matches = model.matches(q, kinds=("out_of_scope",))
     context_matches = model.matches(q, kinds=CONTEXT_KINDS)
-    # A topic word inside a longer context word is context ("食品包装" names a trade, not packaging).
-    topic_matches = [
-        m
-        for m in matches
-        if m.concept.kind in ("topic", "clause")
-        and not any(
-            c.start <= m.start and m.end <= c.end and c.end - c.start > m.end - m.start for c in context_matches
-        )
-    ]
+    refused = [m for m in oos_matches if m.concept.extra.get("mode") == "refuse"]
+
+    def inside(m: Match, others: list[Match]) -> bool:
+        return any(o.start <= m.start and m.end <= o.end and o.end - o.start > m.end - m.start for o in others)
+
+    # A topic word inside a longer context word is context ("食品包装" names a trade, not packaging), and
+    # inside another standard's name it is that standard's ("环境管理体系").
+    topic_matches = [m for m in model.matches(q, kinds=("topic", "clause")) if not inside(m, context_matches + refused)]
+    matches = oos_matches
     framing_matches = [m for m in topic_matches if intent == "scenario" and _in_spans(m, framing_spans)]
     subject_matches = [m for m in topic_matches if m not in framing_matches]
     if not subject_matches:  # only framing words: then they are the subject after all

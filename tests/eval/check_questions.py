@@ -35,11 +35,11 @@ TOP_SECTIONS = (
     "三、小微企业质量管理体系建设方法步骤",
 )
 REQUIRED = ("id", "question", "gold", "in_scope")
-ALLOWED = {"id", "question", "gold", "gold_clause", "section", "clause", "tags", "in_scope", "reason"}
+ALLOWED = {"id", "question", "gold", "gold_clause", "section", "clause", "tags", "in_scope", "reason", "gap"}
 TAGS = {"clause", "multi_hop", "paraphrase"}
 GOLD_MIN, GOLD_MAX = 6, 20
 CLAUSE_RE = re.compile(r"^(?:[4-9]|10)(?:\.\d{1,2}){0,3}$")
-ID_RE = re.compile(r"^[qo]\d{3}$")
+ID_RE = re.compile(r"^[qog]\d{3}$")
 LEVEL_RES = (  # heading level by its (normalised) text; the raw Markdown '#' depth is inconsistent
     (1, re.compile(r"^(?:前言|[一二三四五六七八九十]+、)")),
     (2, re.compile(r"^（[一二三四五六七八九十]+）")),
@@ -132,8 +132,10 @@ def _check_item(item: Any, where: str) -> list[str]:
         problems.append(f"{where}: bad id {qid!r}")
     elif not isinstance(in_scope, bool):
         problems.append(f"{where}: in_scope must be true/false")
-    elif (qid[0] == "q") != in_scope:
-        problems.append(f"{where}: q-ids are in scope, o-ids out of scope")
+    elif (qid[0] in "qg") != in_scope:
+        problems.append(f"{where}: q- and g-ids are in scope, o-ids out of scope")
+    elif (qid[0] == "g") != bool(item.get("gap")):
+        problems.append(f"{where}: g-ids (and only they) touch a known gap: gap: true")
     if not isinstance(item.get("question"), str) or not item.get("question", "").strip():
         problems.append(f"{where}: empty question")
     gold = item.get("gold")

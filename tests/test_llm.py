@@ -241,6 +241,15 @@ def test_upload_text_goes_to_the_model_as_data(kb: Assistant, stub: OpenAIStub, 
     assert answer.backend == "llm"
     assert INJECTION_PAYLOAD not in answer.text
 
+    # An obedient model answers with the payload and cites the upload that asked for it: the cited chunk contains
+    # the very phrase, but instructions in uploads are no support, so the answer is not shown as the model's.
+    stub.clear()
+    obeyed = answerer(own, llm_model="stub-obey").ask("内部审核补充规定有哪些要求")
+    (request,) = stub.chat_requests()
+    assert INJECTION_LINE in message_text(request, "user")
+    assert obeyed.backend == "extractive" and INJECTION_PAYLOAD not in obeyed.text
+    assert "未能与资料核实" in (obeyed.notice or "")
+
 
 # ---- the model's side of the wire, without an index: real prompts, real HTTP, verify_answer -----------
 def stub_settings(stub: OpenAIStub, **overrides: object) -> Settings:

@@ -128,6 +128,11 @@ def ingest(paths: list[Path] = typer.Argument(..., help="要加入知识库的 P
         console.print(f"[green]新增[/green] {s}")
     for s in report.updated:
         console.print(f"[green]更新[/green] {s}")
+    # What a person should check by eye, e.g. scanned pages recognised with low confidence.
+    notes = {str(r["source"]): str(r["warnings"]) for r in a.list_sources() if r["warnings"]}
+    for s in report.added + report.updated:
+        if s in notes:
+            console.print(f"  [yellow]提示[/yellow] {notes[s]}")
     for s in report.unchanged:
         console.print(f"[dim]未变化，跳过[/dim] {s}")
     for name, msg in report.failed.items():

@@ -3,13 +3,15 @@
 Pages are rendered in greyscale with pypdfium2 and read by rapidocr on onnxruntime with the PP-OCR detector and
 recogniser that ship inside the rapidocr wheel, so nothing is downloaded. A phone photo of a page is usually
 tilted by a degree or two, which is enough to shuffle the rows of a table; the median slope of the detected
-lines tells the tilt, and a tilted page is rotated level and read again. Layout is left to `ocr_layout`.
+lines (found by the detector alone, a tenth of the cost of reading) tells the tilt, and a tilted page is
+rotated level before it is read. Layout is left to `ocr_layout`.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -88,6 +90,9 @@ class PageReader:
             # Explicit paths: rapidocr then never reaches for its download code.
             "Det.model_path": str(models / "PP-OCRv6_det_small.onnx"),
             "Rec.model_path": str(models / "PP-OCRv6_rec_small.onnx"),
+            # One text line at a time: batches pad every line to the widest, which costs ~330 MB of peak memory
+            # and ~25 % more CPU on a page of prose (measured on generated A4 pages).
+            "Rec.rec_batch_num": 1,
             "EngineConfig.onnxruntime.intra_op_num_threads": threads,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         }
@@ -99,33 +104,40 @@ class PageReader:
                     "或设置 QMS_OCR_ENABLED=false 关闭扫描件识别。"
                 )
         self.engine = RapidOCR(params=params)
+        # rapidocr keeps per-call switches (use_rec) on the engine: one page at a time per engine.
+        self._lock = threading.Lock()
 
-    def boxes(self, image: np.ndarray) -> tuple[list[TextBox], list[float]]:
-        """Recognised fragments and the slope (degrees) of each wide one."""
-        result = self.engine(image)
-        if result.boxes is None or result.txts is None or len(result.txts) == 0:
-            return [], []
+    def skew(self, image: np.ndarray) -> float:
+        """The page's tilt in degrees: the median slope of the detected lines (detection only, ~0.3 s)."""
+        with self._lock:
+            result = self.engine(image, use_rec=False)
+        quads = getattr(result, "boxes", None)
+        slopes = [s for s in (_slope(q) for q in (quads if quads is not None else [])) if s is not None]
+        return statistics.median(slopes) if len(slopes) >= 3 else 0.0
+
+    def boxes(self, image: np.ndarray) -> list[TextBox]:
+        """Recognised fragments with their axis-aligned bounds."""
+        with self._lock:
+            result = self.engine(image, use_rec=True)
+        if getattr(result, "txts", None) is None or len(result.txts) == 0:
+            return []
         out: list[TextBox] = []
-        slopes: list[float] = []
         for quad, text, score in zip(result.boxes, result.txts, result.scores, strict=False):
             xs, ys = quad[:, 0], quad[:, 1]
             out.append(
                 TextBox(str(text), float(score), float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
             )
-            slope = _slope(quad)
-            if slope is not None:
-                slopes.append(slope)
-        return out, slopes
+        return out
 
     def read(self, image: np.ndarray, page: int = 1) -> PageText:
-        """Read a greyscale page; a tilted page is levelled and read again."""
+        """Read a greyscale page; a tilted page is levelled first, so recognition runs once."""
         started = time.perf_counter()
-        boxes, slopes = self.boxes(image)
-        skew = statistics.median(slopes) if len(slopes) >= 3 else 0.0
+        skew = self.skew(image)
         if MIN_SKEW <= abs(skew) <= MAX_SKEW:
-            boxes, _ = self.boxes(rotate(image, skew))
+            image = rotate(image, skew)
         else:
             skew = 0.0
+        boxes = self.boxes(image)
         return PageText(
             page=page,
             markdown=page_markdown(boxes),

@@ -24,14 +24,15 @@ from support.scans import (
     phone_scan,
     save_image_pdf,
 )
+from typer.testing import CliRunner, Result
 
+from assistant.cli import app
 from assistant.errors import DocumentLoadError, IngestCancelled
 from assistant.service import Assistant
 from ingest.chunking import chunk_markdown
 from ingest.loaders import PAGE_MARKER, load_file
 from ingest.ocr import OcrOptions, PageReader, page_reader
 from ingest.ocr_layout import TextBox, page_markdown, rows_of
-from ingest.pipeline import Ingestor
 
 
 @pytest.fixture(scope="module")
@@ -196,21 +197,28 @@ def test_scanned_procedure_is_ingested_answered_and_cited(
 ) -> None:
     # A copy of the index: other modules keep the committed corpus only.
     data_dir = tmp_path / "kb"
-    shutil.copytree(built_assistant.settings.data_dir, data_dir)
-    own = Assistant.from_settings(make_settings(data_dir), progress=False)
+    shutil.copytree(built_assistant.settings.index_dir, data_dir / "index")
+
+    def qms_ingest(**env: str) -> Result:
+        result = CliRunner().invoke(app, ["ingest", str(scan_pdf)], env={"QMS_DATA_DIR": str(data_dir), **env})
+        assert "Traceback" not in result.output
+        return result
 
     # Switched off, the scan is refused with the clear message and nothing changes.
-    off = Ingestor(own.store, make_settings(data_dir, ocr_enabled=False)).add_files([scan_pdf], progress=False)
-    assert not off.added and "QMS_OCR_ENABLED=true" in off.failed[scan_pdf.name]
+    off = qms_ingest(QMS_OCR_ENABLED="false")
+    assert off.exit_code == 1 and "文字识别（OCR）已关闭" in off.output and "QMS_OCR_ENABLED=true" in off.output
 
-    report = own.ingest_files([scan_pdf], progress=False)
+    on = qms_ingest()
     source = "uploads/" + scan_pdf.name
-    assert report.added == [source] and not report.failed
+    assert on.exit_code == 0 and f"新增 {source}" in on.output, on.output
+    # The person is told right away which pages were recognised and which to check.
+    assert "提示 第 1–2 页是扫描件，已用文字识别（OCR）读取" in on.output
+
+    own = Assistant.from_settings(make_settings(data_dir), progress=False)
     state = own.store.current()
     assert state is not None
     chunks = [d for d in state.chunks if d.metadata["source"] == source]
     assert chunks and all(d.metadata["ocr"] is True for d in chunks)
-    assert {d.metadata["page"] for d in chunks} == {1, 2}
     assert all(0.9 <= float(d.metadata["ocr_confidence"]) <= 1.0 for d in chunks)
     row = next(r for r in own.list_sources() if r["source"] == source)
     assert "已用文字识别（OCR）读取" in str(row["warnings"])

@@ -136,3 +136,22 @@ def char_accuracy(truth: str, recognised: str) -> float:
         return 1.0
     matched = sum(block.size for block in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
     return matched / len(a)
+
+
+def procedure_pages(count: int, font_path: Path) -> list[Page]:
+    """`count` full A4 pages of a made-up procedure: numbered sections of prose, every fourth page a process card."""
+    from support.pdfs import _BENCH_SENTENCES  # the 100-page text benchmark's sentences: one vocabulary
+
+    pages: list[Page] = []
+    for n in range(count):
+        if n % 4 == 3:
+            rows = [list(r) for r in WIDE_CARD_ROWS]
+            rows[1][1] = f"第{n + 1}号过程"
+            blocks: list[str | list[list[str]]] = [f"过程识别卡（第{n + 1}页）", rows, SCANNED_FACT]
+        else:
+            blocks = [f"{'一二三四五六七八九十'[n % 10]}、第{n + 1}节 工作要求"]
+            for k in range(6):
+                start = (n * 3 + k * 2) % len(_BENCH_SENTENCES)
+                blocks.append("".join(_BENCH_SENTENCES[(start + i) % len(_BENCH_SENTENCES)] for i in range(3)))
+        pages.append(draw_page(blocks, font_path, height=2339, cell_pad=10))
+    return pages

@@ -123,7 +123,12 @@ def search(
 def ingest(paths: list[Path] = typer.Argument(..., help="要加入知识库的 PDF / DOCX / MD / TXT 文件")) -> None:
     """把公司文件加入知识库（未变化的文件自动跳过，变化的文件替换旧内容）。"""
     a = _assistant()
-    report = a.ingest_files(paths)
+    try:
+        report = a.ingest_files(paths)
+    except KeyboardInterrupt:
+        # Ctrl-C: the half-built generation was dropped and the writer lock released on the way out.
+        console.print("[yellow]已取消导入：知识库保持原样，可稍后重新导入。[/yellow]")
+        raise typer.Exit(130) from None
     for s in report.added:
         console.print(f"[green]新增[/green] {s}")
     for s in report.updated:

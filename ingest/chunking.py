@@ -79,8 +79,30 @@ def _parse_blocks(markdown: str) -> tuple[str | None, list[_Block]]:
     return title, blocks
 
 
+_SOFT_BREAK = re.compile(r"[，、,：:\s]")
+
+
+def _hard_cut(text: str, max_chars: int) -> list[str]:
+    """Cut text longer than `max_chars` (no sentence punctuation, a giant table row) into pieces that fit,
+    at the last comma or space in the second half of each window when there is one. Linear in the text."""
+    out = []
+    while len(text) > max_chars:
+        window = text[:max_chars]
+        cut = max((m.end() for m in _SOFT_BREAK.finditer(window, max_chars // 2)), default=max_chars)
+        out.append(text[:cut])
+        text = text[cut:]
+    if text:
+        out.append(text)
+    return out
+
+
 def _split_long(block: _Block, max_chars: int) -> list[str]:
-    """Split one oversized block: tables by rows (header repeated), prose by sentences."""
+    """Split one oversized block: tables by rows (header repeated), prose by sentences; whatever is still too
+    long (an unpunctuated page, one huge row) is cut hard, so no chunk exceeds `max_chars`."""
+    return [piece for part in _split_soft(block, max_chars) for piece in _hard_cut(part, max_chars)]
+
+
+def _split_soft(block: _Block, max_chars: int) -> list[str]:
     if block.kind == "table":
         rows = block.text.split("\n")
         header = rows[:2] if len(rows) > 2 and set(rows[1].replace("|", "").strip()) <= set("-: ") else rows[:1]

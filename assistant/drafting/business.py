@@ -86,7 +86,8 @@ def resolve_business(
             return given
         if answers.get(key) is not None:
             return bool(answers[key])
-        questions.append(ask[key])
+        if key == "own_design":  # the one answer the drafts turn on once the business model is known (8.3)
+            questions.append(ask[key])
         return default
 
     designs = [s for s in steps if s.known and "产品设计和开发过程" in s.covers and not s.outsourced]

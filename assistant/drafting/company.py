@@ -45,6 +45,11 @@ def work_out(profile: CompanyProfile, catalogue: Catalogue, model: ConceptModel)
     business = resolve_business(profile, model, catalogue, probe.steps if profile.processes else [], ask)
     t = business.template
     chain = own_chain(profile, model, t.default_steps, t.placeholder_step, t.add_inspection)
+    if business.onsite_service and profile.processes and not any(s.category in ("服务", "软件") for s in chain.steps):
+        chain.notices.append(
+            "概况说明到顾客现场安装或服务，主要过程里却没有这类环节：请加上（例如 安装、维修），"
+            "以便为它起草识别卡（8.5.1、8.5.5）。"
+        )
     applicability = decide(profile, business, chain, catalogue, model)
     org = resolve_org(profile, catalogue, t)
     existing = read_existing(profile.existing_documents, model, catalogue.document_topics)

@@ -27,7 +27,7 @@ def _io(p: PlannedProcess, org: Org, ctx: dict[str, str]) -> tuple[list[ProcessI
         ProcessIO(item="输入", party=f"{u.code} {u.name}", content=output_of(u), form_time="按计划或订单")
         for u in p.upstream
     ]
-    materials = s.get("materials") or []
+    materials = [] if s.outsourced else s.get("materials") or []  # the outsourcer brings its own
     if materials:
         inputs.append(
             ProcessIO(
@@ -73,6 +73,11 @@ def _known(p: PlannedProcess, org: Org, applies_special: bool) -> dict:
         if s.special:
             controls.append(f"特殊过程由外包方确认，要求其提供确认证据：{s.get('validation')}")
     monitoring = "、".join(s.get("monitoring") or []) or "目视检查、核对单据和实物（不需要计量器具）"
+    equipment = "、".join(s.get("equipment") or []) or "办公场所和计算机"
+    records = list(s.get("records") or [])
+    if s.outsourced:  # the work happens at the outsourcer's: its equipment, its records, our verification
+        equipment = f"外包方的{equipment}（评价外包方时确认）；本公司的待发、待检区和周转箱"
+        records = ["《外协加工单》", "《外包回厂检验记录》", *(f"外包方提供的{r}" for r in records)]
     if s.get("traceable_measurement") and s.get("monitoring"):
         monitoring += "（按《校准计划》定期检定或校准）"
     owner = org.staff(p.owner_role, "")
@@ -80,9 +85,9 @@ def _known(p: PlannedProcess, org: Org, applies_special: bool) -> dict:
         "planning": planning,
         "controls": controls,
         "rules": [f"《{word}作业指导书》"] if s.category == "生产" else [f"《{word}工作规范》"],
-        "records": list(s.get("records") or []),
+        "records": records,
         "people": str(s.get("people") or owner),
-        "infrastructure": "、".join(s.get("equipment") or []) or "办公场所和计算机",
+        "infrastructure": equipment,
         "monitoring": monitoring,
         "risks": list(s.get("risks") or []),
         "risk_actions": list(s.get("risk_actions") or []),
@@ -124,13 +129,10 @@ def build_step_card(
     content = _known(p, org, applies_special) if s.known else _unknown(s.text)
     chain = [f"所在业务链：{line}" for line in p.lines]
     output = output_of(p)
-    planning = [
-        *chain,
-        f"确定{s.text}的作业要求和“{output}”的接收准则（图纸、样板、合同或顾客要求）",
-        *content["planning"],
-    ]
-    if reminder and s.category == "商务":
-        planning.append(reminder)
+    basis = t.acceptance.get(s.category, t.acceptance.get("", "要求"))
+    planning = [*chain, f"确定{s.text}的作业要求和“{output}”的接收准则（{basis}）", *content["planning"]]
+    if reminder and any(c.startswith("8.2") for c in p.clauses):
+        planning.append(reminder)  # 8.2.2: the requirements include applicable statutory and regulatory ones
     own = [f"{book(d)}{OWN_DOC}" for d in for_step(existing, s.concept)]
     inputs, outputs = _io(p, org, ctx)
     objective_id = content["objective"]

@@ -9,7 +9,7 @@ import gradio as gr
 from assistant.errors import InputError
 from assistant.web.common import uploaded_files, user_errors
 from assistant.web.render import SOURCE_HEADERS, ingest_markdown, source_rows
-from assistant.web.roles import require_admin
+from assistant.web.roles import require_admin, show_to_admins
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -96,3 +96,4 @@ def build_kb_tab(assistant: Assistant, demo: gr.Blocks) -> None:
     delete.click(handlers.remove, [choice], outputs, api_name="kb_delete")
     rebuild.click(handlers.rebuild, None, outputs, api_name="kb_rebuild")
     demo.load(handlers.table, None, [table, choice], api_name="kb_list")
+    show_to_admins(demo, assistant.settings, [files, upload, rebuild, choice, delete])

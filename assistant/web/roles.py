@@ -7,13 +7,13 @@ tool, and that user may do everything.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
 
 from assistant.errors import InputError, QMSError
 
 if TYPE_CHECKING:
-    import gradio as gr
-
     from assistant.config import Settings
 
 
@@ -48,3 +48,14 @@ def require_admin(settings: Settings, request: gr.Request | None, action: str) -
             f"只有管理员可以{action}。当前账号“{user}”是普通用户：请用管理员账号登录，"
             "或请管理员把该账号加入 app_admins。"
         )
+
+
+def show_to_admins(demo: gr.Blocks, settings: Settings, components: list[Any]) -> None:
+    """Hide admin-only controls from users when the page loads; a courtesy, the handlers still check."""
+    if not settings.app_auth:
+        return
+
+    def visibility(request: gr.Request) -> list[Any]:
+        return [gr.update(visible=is_admin(settings, request))] * len(components)
+
+    demo.load(visibility, None, components, api_visibility="private")

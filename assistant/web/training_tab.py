@@ -19,7 +19,7 @@ from assistant.web.quiz_render import (
     quiz_intro,
     result_markdown,
 )
-from assistant.web.roles import is_admin, require_admin
+from assistant.web.roles import is_admin, require_admin, show_to_admins
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -185,3 +185,4 @@ def build_training_tab(assistant: Assistant, demo: gr.Blocks) -> None:
     refresh.click(h.list_records, [who, which], records, api_name="records")
     export.click(h.export, [who, which], export_file, api_name="records_export")
     demo.load(h.records_on_load, [who, which], records, api_visibility="private")
+    show_to_admins(demo, assistant.settings, [who, which, refresh, export, export_file])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from assistant.web.launcher import CHROMIUM, CHROMIUM_ARGS, RunningApp
+from assistant.web.launcher import CHROMIUM, CHROMIUM_ARGS, AppProcess, RunningApp, save_index
 
 pytestmark = pytest.mark.slow
 
@@ -21,15 +22,21 @@ def sync_api():
 
 
 @pytest.fixture(scope="module")
-def page(sync_api, app: RunningApp) -> Iterator[object]:
+def browser(sync_api) -> Iterator[object]:
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        page.goto(app.url)
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, app: RunningApp) -> Iterator[object]:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(app.url)
+    yield page
+    context.close()
 
 
 def test_all_tabs_are_there_in_chinese(page) -> None:
@@ -93,3 +100,27 @@ def test_a_failed_preview_does_not_leave_the_old_one_standing(page) -> None:
     page.locator("#qms-draft-preview").click()
     page.locator(".toast-body").filter(has_text="企业概况有误").wait_for(state="visible")
     page.locator("#qms-draft-preview-md").get_by_text("预览未更新").wait_for(state="visible")
+
+
+def test_users_do_not_see_admin_controls(browser, app: RunningApp, tmp_path_factory: pytest.TempPathFactory) -> None:
+    seed = tmp_path_factory.mktemp("roles-index")
+    save_index(app.data_dir / "index", seed)
+    logins = ["主管:甲-1234", "员工:乙-5678"]
+    env = {"QMS_APP_AUTH": json.dumps(logins, ensure_ascii=False), "QMS_APP_ADMINS": json.dumps(["主管"])}
+    data_dir = tmp_path_factory.mktemp("roles-data")
+    with AppProcess.start(data_dir, env=env, index_cache=seed) as process:
+        seen = {}
+        for login in logins:
+            user, password = login.split(":")
+            page = browser.new_context(locale="zh-CN").new_page()
+            page.set_default_timeout(60_000)
+            page.goto(process.url)
+            page.locator("input[type=text]").first.fill(user)
+            page.locator("input[type=password]").fill(password)
+            page.locator("button[type=submit], button:has-text('登录'), button:has-text('Login')").first.click()
+            page.get_by_role("tab", name="知识库").click()
+            page.locator("#qms-kb-table").wait_for(state="visible")
+            page.wait_for_timeout(1000)  # the page-load events have run
+            seen[user] = page.locator("#qms-kb-upload").is_visible(), page.locator("#qms-kb-delete").is_visible()
+            page.context.close()
+    assert seen == {"主管": (True, True), "员工": (False, False)}

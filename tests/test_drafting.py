@@ -379,8 +379,8 @@ def test_llm_failure_falls_back_to_template(tmp_path, metal):
         llm_base_url=f"http://127.0.0.1:{free_port()}/v1",
         llm_timeout_s=5,
     )
-    doc = Drafter(settings).card(metal, "生产")
-    template = Drafter(Settings(data_dir=tmp_path, llm_backend="none")).card(metal, "生产")
+    doc = Drafter(settings).card(metal, "冲压")
+    template = Drafter(Settings(data_dir=tmp_path, llm_backend="none")).card(metal, "冲压")
     assert doc.body == template.body
     assert any(n.startswith("大模型完善未成功") and "无法连接" in n for n in doc.notices), doc.notices
 
@@ -424,11 +424,11 @@ def test_llm_refines_the_template_draft(tmp_path, metal):
             llm_timeout_s=10,
             llm_base_url=f"http://127.0.0.1:{server.server_port}/v1",
         )
-        doc = Drafter(settings).card(metal, "生产")
+        doc = Drafter(settings).card(metal, "冲压")
     finally:
         server.shutdown()
     assert isinstance(doc.body, ProcessCard)
     assert doc.body.owner_duty == "负责冲压和机加工全过程的策划、实施和改进"
-    assert (doc.body.name, doc.body.code) == ("加工过程", "C3")  # identity is not the model's to change
+    assert (doc.body.name, doc.body.code) == ("冲压过程", "C2")  # identity is not the model's to change
     assert any("大模型" in n and "人工审核" in n for n in doc.notices)
     assert isinstance(Drafter(Settings(data_dir=tmp_path)).audit_checklist(metal).body, AuditChecklist)

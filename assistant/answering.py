@@ -126,6 +126,8 @@ def on_subject(doc: Document, analysis: Analysis) -> bool:
     for concept in subjects:
         if any(section == s or section.startswith(s + SECTION_SEP) for s in concept.sections):
             return True
+        if doc.metadata.get("kind") == "user" and any(w in doc.page_content or w in section for w in concept.words):
+            return True  # the company's own document on the subject
         main = concept.clauses[0] if concept.clauses else ""
         if main and any(c == main or c.startswith(main + ".") for c in clauses):
             return True

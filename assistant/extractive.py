@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
-from assistant.citations import bigrams
-from assistant.understanding.text import sentences, tokenize
+from assistant.grounding import INJECTION  # uploaded text that addresses the assistant is never quoted
+from assistant.understanding.text import bigrams, sentences, tokenize
 from ingest.chunking import SUMMARY_KINDS
 
 _TABLE_ROW = re.compile(r"^\|")
@@ -19,12 +19,6 @@ RANK_DECAY = 0.25  # score divisor per retrieval rank
 RELATIVE_FLOOR = 0.3  # units scoring below this share of the best unit are left out
 _ENUMERATION = re.compile(r"哪些|哪几|几个|几步|几种|几类|几层|几项|包括|包含|有什么|分为|分哪|步骤|内容|要素|方面")
 LEAD_CHUNKS = 2  # the top-ranked guide/company passages that always contribute their best sentence
-# Text in uploaded documents is data: sentences that address the assistant are never quoted as answers.
-INJECTION = re.compile(
-    r"(忽略|无视|忘记|不要理会).{0,8}(以上|之前|前面|上述|所有|系统).{0,6}(指令|提示|规则|要求)|"
-    r"ignore (all |the )?(previous|above|prior) (instructions|prompts)|你现在(是|扮演)|system prompt|系统提示词",
-    re.IGNORECASE,
-)
 
 
 @dataclass

@@ -10,8 +10,10 @@ import pytest
 from support import INJECTION_PAYLOAD, shared_kb_dir, write_injection_doc
 
 from assistant.answering import Answer
-from assistant.config import Settings
+from assistant.config import REPO_ROOT, Settings
+from assistant.eval.shape import debris
 from assistant.service import Assistant
+from assistant.understanding import ConceptModel
 
 _MARKERS = re.compile(r"\[\d+\]")
 
@@ -53,7 +55,7 @@ def answer_lines(answer: Answer) -> list[str]:
     lines = []
     for line in answer.text.split("\n"):
         line = _MARKERS.sub("", line).strip()
-        if not line or line.startswith("相关 ISO 9001 条款："):
+        if not line or line.startswith(("相关 ISO 9001 条款：", "说明：")):
             continue
         if line.startswith("- "):
             lines.append(line)
@@ -62,14 +64,60 @@ def answer_lines(answer: Answer) -> list[str]:
     return [s.rstrip("。！？；") for s in lines]
 
 
+def structured_statements() -> set[str]:
+    """Own-words statements of the committed concept model that an answer may state (and cite its basis for):
+    descriptions, facts, frequency/who notes, list item names, the scenario's generic correction texts."""
+    model = ConceptModel.load(REPO_ROOT / "corpus")
+    out: set[str] = set()
+    for c in model.all():
+        out |= {c.description, str(c.extra.get("frequency", "")), str(c.extra.get("who", ""))}
+        out |= {str(c.extra.get(k, "")) for k in ("correction", "corrective_action")}
+        out |= {str(f.get("text", "")) for f in c.extra.get("facts") or []}
+        out |= {str(i.get("name", "")) for i in c.extra.get("items") or []}
+        if c.kind in ("list", "clause"):
+            out.add(c.name)
+    return {_norm(x).strip() for x in out if x}
+
+
+STRUCTURED = structured_statements()
+
+
+def stated(line: str, answer: Answer) -> bool:
+    """A line is a quotation of a cited passage, or a committed statement of the concept model (behind its
+    label: "判定：", "要求：", "依据：", a verdict in bold, a clause title)."""
+    if any(quoted(line, c.text) for c in answer.citations):
+        return True
+    body = re.sub(r"^(- )?(\d+\. )?", "", _norm(line)).strip()
+    body = re.sub(r"^(判定|要求|纠正措施|纠正|依据|建议的不符合项描述)：", "", body)
+    body = re.sub(r"^共 \d+ 项（(.*)）：$", r"\1", body).removesuffix("：")  # a list's heading
+    body = re.sub(r"^[\d.]+ 包括 \d+ 个子条款$", "", body)
+    body = re.sub(
+        r"^(是|否|需要|不需要|可以|不可以|不是必须的|不能完全覆盖|不需要|不可以|要管|标准没有规定[^。]*)。", "", body
+    )
+    body = re.sub(r"^ISO 9001 [\d.]+（[^）]*）(要保留记录|要形成文件并保持[^：]*)?：", "", body).strip()
+    if body.startswith(("不符合，涉及 ISO 9001", "未见不符合", "ISO 9001 ")) or not body:
+        return True  # a verdict or a clause label: its basis follows and is checked on its own line
+    body = body.rstrip("。")
+    return any(body in s or s.startswith(body) for s in STRUCTURED) or any(
+        body in _norm(c.text) for c in answer.citations
+    )
+
+
 def assert_extractive(kb: Assistant, answer: Answer) -> None:
     assert answer.backend == "extractive" and answer.covered
     retrieved = {d.page_content for d in kb.search(answer.standalone_question, k=kb.settings.retrieve_k)[0]}
     assert answer.citations, answer.text
     for c in answer.citations:
-        assert c.text in retrieved, f"[{c.n}] {c.label} is not a retrieved chunk"
+        # A guide passage was retrieved; a clause summary may also be cited as the basis of a structured opener.
+        assert (
+            c.kind == "clause"
+            or any(part in retrieved for part in c.text.split("\n"))
+            or c.text in retrieved
+            or any(c.text.startswith(r) or r in c.text for r in retrieved)
+        ), f"[{c.n}] {c.label} is not a retrieved chunk"
     for line in answer_lines(answer):
-        assert any(quoted(line, c.text) for c in answer.citations), f"not quoted from a cited passage: {line}"
+        assert stated(line, answer), f"neither quoted from a cited passage nor a committed statement: {line}"
+    assert debris(answer) == [], debris(answer)
     # Every [n] in the text names one of the shown sources, and every source is cited in the text.
     marks = {int(m) for m in re.findall(r"\[(\d+)\]", answer.text)}
     assert marks == {c.n for c in answer.citations}
@@ -108,6 +156,8 @@ def test_pass_rate_formula_is_quoted(kb: Assistant) -> None:
         ("ISO 9001 认证费用大概多少钱？", "费用"),
         ("化工企业的配方怎么管理？", "附录"),
         ("今天天气怎么样？", "无关"),
+        ("HACCP 是什么？", "食品安全"),
+        ("ERP 系统怎么选型？", "ERP"),
     ],
 )
 def test_out_of_scope_is_refused_without_citations(kb: Assistant, question: str, expected: str) -> None:
@@ -115,6 +165,108 @@ def test_out_of_scope_is_refused_without_citations(kb: Assistant, question: str,
     assert not answer.covered and answer.citations == [] and answer.backend == "none"
     assert "知识库未涵盖" in answer.text and expected in answer.text
     assert "不会凭空编造" in answer.text
+    # The refusal names 3-5 nearest topics that the knowledge base does cover.
+    offered = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert 3 <= len(offered) <= 5, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "我们做涂料的小厂，文件怎么管？",
+        "十来个人的软件公司，设计开发要怎么管？",
+        "外协电镀怎么管外协厂？",
+        "交付期老是拖，怎么改进？",
+        "原材料进厂验收怎么做？",
+        "做食品包装的，仓库怎么管？",
+        "我们是搞注塑的，次品怎么处理？",
+    ],
+)
+def test_context_words_do_not_cause_refusals(kb: Assistant, question: str) -> None:
+    answer = kb.ask(question)
+    assert answer.covered, answer.text
+    assert_extractive(kb, answer)
+
+
+def test_a_touched_gap_is_named_in_one_line(kb: Assistant) -> None:
+    answer = kb.ask("电镀外包怎么管？")
+    assert answer.covered and "8.4" in answer.text
+    assert [line for line in answer.text.splitlines() if line.startswith("说明：")] == [
+        line for line in answer.text.splitlines() if "附录二" in line
+    ]
+
+
+# ---- shaped by intent ----------------------------------------------------------------------------
+def test_count_question_gets_the_whole_list(kb: Assistant) -> None:
+    answer = kb.ask("建立体系要几步？")
+    assert answer.text.startswith("共 8 项")
+    for step in (
+        "管理知识学习",
+        "内外环境调研",
+        "核心过程梳理",
+        "管理制度建设",
+        "支持资源配置",
+        "生产过程控制",
+        "跟踪检查评价",
+        "持续改进绩效",
+    ):
+        assert step in answer.text
+    assert_extractive(kb, answer)
+
+
+def test_what_the_boss_must_do_lists_every_leadership_item(kb: Assistant) -> None:
+    answer = kb.ask("老板在质量管理上要做什么？")
+    items = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert len(items) >= 7 and "5.1" in answer.text
+    assert_extractive(kb, answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "opener", "clause"),
+    [
+        ("我们需要设管理者代表吗？", "**不是必须的。**", "5.3"),
+        ("内审员一定要有证书吗？", "**不需要。**", "9.2"),
+        ("质量手册必须写吗？", "**不是必须的。**", "7.5"),
+        ("不做设计的话 8.3 可以删减吗？", "**可以", "4.3"),
+    ],
+)
+def test_yes_no_question_opens_with_the_verdict_and_its_basis(
+    kb: Assistant, question: str, opener: str, clause: str
+) -> None:
+    answer = kb.ask(question)
+    assert answer.text.startswith(opener), answer.text
+    assert any(c.clause.startswith(clause) for c in answer.citations), [c.label for c in answer.citations]
+
+
+def test_records_question_gives_the_documented_information(kb: Assistant) -> None:
+    answer = kb.ask("不合格品处理要留什么记录？")
+    assert "8.7.2" in answer.text and "保留" in answer.text
+    assert_extractive(kb, answer)
+
+
+def test_frequency_question_says_the_standard_sets_none(kb: Assistant) -> None:
+    answer = kb.ask("管理评审多久开一次？")
+    assert answer.text.startswith("标准和指南没有规定") or answer.text.startswith("标准和指南都没有规定")
+    assert "9.3" in answer.text
+
+
+def test_scenario_gets_an_auditors_judgement_on_the_finding(kb: Assistant) -> None:
+    answer = kb.ask("内审时发现车间的卡尺过了校准期还在用，这符合要求吗？")
+    first = answer.text.splitlines()[0]
+    assert first.startswith("判定：不符合") and "7.1.5.2" in first
+    assert "建议的不符合项描述：" in answer.text and "纠正：" in answer.text and "纠正措施：" in answer.text
+    assert "9.2" not in answer.text.split("相关 ISO 9001 条款：")[-1]  # the framing (内审) is not the finding
+    docs = kb.retrieve("内审时发现卡尺过了校准期还在用", k=3)
+    assert any("7.1.5.2" in str(d.metadata["clauses"]).split(",") for d in docs)
+
+
+def test_clause_line_names_only_cited_clauses(kb: Assistant) -> None:
+    for question in ("不合格品怎么处理？", "培训要留什么记录？", "内审怎么做？"):
+        answer = kb.ask(question)
+        line = next(x for x in answer.text.splitlines() if x.startswith("相关 ISO 9001 条款："))
+        named = line.removeprefix("相关 ISO 9001 条款：").split("、")
+        assert set(named) <= {c.clause for c in answer.citations}, (question, named)
+        assert not any(n.startswith("4.4") for n in named), (question, named)
 
 
 def test_missing_appendix_is_named(kb: Assistant) -> None:
@@ -161,9 +313,14 @@ def test_follow_up_accepts_gradio_messages(kb: Assistant) -> None:
     assert [c.chunk_id for c in as_dicts.citations] == [c.chunk_id for c in as_pairs.citations]
 
 
+def test_follow_up_keeps_the_topic_and_takes_the_new_intent(kb: Assistant) -> None:
+    answer = kb.ask("那要留什么记录？", history=[("不合格品怎么处理？", "发现不合格品要标识、隔离……")])
+    assert answer.intent == "records" and "8.7.2" in answer.text
+
+
 def test_example_follow_up_keeps_the_topic(kb: Assistant) -> None:
     answer = kb.ask("举个例子", history=[("内审怎么做？", "内部审核可用于……")])
-    assert "内审" in answer.standalone_question
+    assert "内部审核" in answer.standalone_question
     assert answer.covered
     assert any("内部审核" in c.label for c in answer.citations)
 

@@ -77,7 +77,8 @@ def _order_topics(matches: list[Match], scenario: bool) -> list[Concept]:
         generic = bool(m.concept.extra.get("generic"))
         if scenario:
             return (generic, -_depth(m.concept), -(m.end - m.start), m.start)
-        return (generic, m.start, -(m.end - m.start))
+        # The most specific (longest) mention leads ("产品检验一次合格率" is about 一次合格率), then the first.
+        return (generic, -(m.end - m.start), m.start)
 
     return list(dict.fromkeys(m.concept for m in sorted(matches, key=key)))
 

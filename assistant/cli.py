@@ -132,7 +132,7 @@ def ingest(paths: list[Path] = typer.Argument(..., help="要加入知识库的 P
     for s in report.added:
         console.print(f"[green]新增[/green] {s}")
     for s in report.updated:
-        console.print(f"[green]更新[/green] {s}")
+        console.print(f"[green]更新[/green] {s}（替换了同名的旧文件）")
     # What a person should check by eye, e.g. scanned pages recognised with low confidence.
     notes = {str(r["source"]): str(r["warnings"]) for r in a.list_sources() if r["warnings"]}
     for s in report.added + report.updated:

@@ -89,6 +89,8 @@ def test_same_name_from_two_folders_keeps_the_first_and_says_so(data_dir: Path, 
         assert "同一批中有两个名为“采购程序.txt”的文件" in result.output and "请改名" in result.output
         stored = (data_dir / "uploads" / "采购程序.txt").read_text(encoding="utf-8")
         assert stored.startswith("供应商每年评价一次")  # the second did not replace the first
+        result = qms(data_dir, "ingest", str(second))  # alone, later: a new version, and the output says so
+        assert result.exit_code == 0 and "更新 uploads/采购程序.txt（替换了同名的旧文件）" in result.output
     finally:
         assert qms(data_dir, "kb", "remove", "uploads/采购程序.txt").exit_code == 0
 

@@ -181,7 +181,7 @@ class Drafter:
             body=body,
             prepared=c.org.name("质量"),
             guide_sections=MAP_SECTIONS,
-            clauses=["4.4", "4.4.1"],
+            clauses=["4.4", "4.4.1", "8.1"],  # the process list and cards are the operational planning
             query="质量管理体系 过程 识别 相互作用 过程方法",
         )
 

@@ -1,8 +1,9 @@
 """The clause × document coverage matrix: for each ISO 9001 clause 4–10, what addresses it in this firm's QMS.
 
-A clause is addressed by a drafted document that names it (or a parent such as 8.4 for 8.4.1), by one of the
-firm's own documents whose title the concept model ties to it (profile `existing_documents`, and documents
-uploaded to the knowledge base), or it is excluded under 4.3 with the reason. Anything else is a 缺口 (gap).
+A clause is addressed by a drafted document (not the audit checklist) that names it (or a parent such as 8.4 for
+8.4.1), by one of the firm's own documents whose title the concept model ties to it (profile `existing_documents`,
+and documents uploaded to the knowledge base), or it is excluded under 4.3 with the reason. Anything else is a
+缺口 (gap).
 A parent clause (8.5) summarises its sub-clauses.
 """
 
@@ -63,7 +64,8 @@ def coverage(
         excluded = next((c for c in reasons if n == c or n.startswith(c + ".")), None)
         if excluded:
             return CoverageRow(n, title, EXCLUDED, [], [], f"4.3 不适用（{excluded}）：{reasons[excluded]}")
-        found = [f"{d.control.number} {d.title}" for d in docs if _addresses(d.clauses, n)]
+        # The audit checklist checks requirements; it does not put them in place, so it counts for none.
+        found = [f"{d.control.number} {d.title}" for d in docs if d.kind != "checklist" and _addresses(d.clauses, n)]
         own = [book(o.title) for o in own_docs if _addresses(sorted(o.clauses), n)]
         note = applicability.special_note if n == "8.5.1" else ""
         status = COVERED if found else OWN if own else GAP

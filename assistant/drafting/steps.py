@@ -14,6 +14,7 @@ from assistant.understanding import Concept, ConceptModel
 
 STEP = "process_step"
 INSPECTION = "检验"
+PRODUCTION = "生产"
 FINAL_INSPECTION = "成品检验"
 
 
@@ -114,14 +115,17 @@ def own_chain(
 
     lines = [(name, [make(s) for s in steps]) for name, steps in raw]
     if add_inspection:
+        # A line that makes something needs a release check (8.6); a line that only sells or installs does not.
         final = find_step(model, FINAL_INSPECTION)
-        missing = [name for name, line in lines if not any(s.category == INSPECTION for s in line)]
+
+        def needs(line: list[OwnStep]) -> bool:
+            makes = any(s.category == PRODUCTION or not s.known for s in line)
+            return makes and not any(s.category == INSPECTION for s in line)
+
+        missing = [name or "主要过程" for name, line in lines if needs(line)]
         if missing:
-            lines = [
-                (n, line if any(s.category == INSPECTION for s in line) else [*line, OwnStep(FINAL_INSPECTION, final)])
-                for n, line in lines
-            ]
-            notices.append("主要过程中没有检验环节，已在产线末尾补充“成品检验”（产品放行，8.6），请核对。")
+            lines = [(n, [*line, OwnStep(FINAL_INSPECTION, final)] if needs(line) else line) for n, line in lines]
+            notices.append(f"{'、'.join(missing)}中没有检验环节，已在末尾补充“成品检验”（产品放行，8.6），请核对。")
     extra = [OwnStep(o, c, outsourced=True) for o, c in outsourced if o not in used]
     chain = OwnChain(lines, extra, notices)
     if unknown := chain.unknown():

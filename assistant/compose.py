@@ -82,6 +82,11 @@ class Composer:
         topic = next((c for c in a.concepts if not c.extra.get("generic")), a.topic)
         if a.clauses and (topic is None or a.intent in {"general", "definition"}):
             return self.clause_overview(a.clauses[0])
+        generic_only = topic is not None and bool(topic.extra.get("generic"))
+        if (topic is None or generic_only) and ranked and a.intent in {"scenario", "yes_no", "records", "definition"}:
+            # No concept named the subject in words the model knows: the clause summary the question came
+            # closest to (dense + BM25) stands in for it, so a judgement or a verdict still rests on a clause.
+            topic = self.clause(ranked[0])
         if topic is None:
             return []
         if topic.extra.get("generic") and a.intent != "yes_no":
@@ -234,21 +239,25 @@ def main_clause(topic: Concept, ranked: tuple[str, ...]) -> str:
 
 
 def rank_subjects(analysis: Analysis, ranked: tuple[str, ...]) -> Analysis:
-    """In a described situation several topics appear; the one whose clauses the retrieval ranked highest is the
-    finding ("发现…供应商…培训记录" is judged by the clause its summary matched best)."""
+    """In a described situation several topics appear. Two witnesses vote for the finding: the words (the order of
+    the concepts the analysis found) and the meaning (the clause summaries retrieval ranked highest). The concept
+    with the best combined vote leads ("发现…供应商…培训记录" is judged by the clause both point at)."""
     subjects = [c for c in analysis.concepts if not c.extra.get("generic")]
     if analysis.intent != "scenario" or len(subjects) < 2 or not ranked:
         return analysis
 
-    def best_rank(concept: Concept) -> int:
+    def vote(item: tuple[int, Concept]) -> float:
+        position, concept = item
         fits = [
             i
             for i, n in enumerate(ranked[:5])
             if any(n == c or n.startswith(c + ".") or c.startswith(n + ".") for c in concept.clauses)
         ]
-        return min(fits, default=99)
+        by_meaning = (5 - min(fits)) if fits else 0
+        by_words = 3.0 / (1 + position)
+        return by_meaning + by_words
 
-    order = sorted(subjects, key=best_rank)
+    order = [c for _, c in sorted(enumerate(subjects), key=vote, reverse=True)]
     rest = [c for c in analysis.concepts if c not in order]
     return replace(analysis, concepts=tuple(order + rest))
 

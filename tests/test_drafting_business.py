@@ -240,3 +240,17 @@ def test_coverage_matrix_accounts_for_every_clause(packs, name):
     assert "existing_documents" in sheet["A2"].value  # says how the firm's own documents are counted
     assert [c.value for c in sheet[3]] == ["条款", "条款标题", "状态", "本文件包中的文件/记录", "企业现有文件", "说明"]
     assert sheet.max_row == len(rows) + 3 and sheet["A4"].value == "4"
+
+
+def test_drafting_tab_shows_the_matrix_and_the_questions(built_assistant):
+    from assistant.web.drafting_tab import DraftingHandlers
+    from assistant.web.profile_form import fields_from_profile
+
+    handlers = DraftingHandlers(built_assistant)
+    profile = load_profile(PROFILES / "moulder.yaml")  # no business model, no answer about design
+    text = handlers.coverage(*fields_from_profile(profile))
+    assert "## 起草时的假定和请确认的事项" in text and "推断为“制造”" in text and "8.3" in text
+    assert "## 条款覆盖矩阵" in text and "| 条款 | 条款标题 | 状态 |" in text and "existing_documents" in text
+    assert re.search(r"\| 8\.5\.1 \| 生产和服务提供的控制 \| 已覆盖 \| [^|]*注塑过程", text)
+    scope = handlers.preview(*fields_from_profile(profile), ["体系范围和适用性说明（4.3）"])
+    assert scope.startswith("# 质量管理体系范围和适用性说明") and "注塑→过程检验→包装" in scope

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from assistant.drafting.builder import Company
 
 Rows = list[list[str]]
+OFFICE_WORK = {"商务", "软件"}
 REVIEW_INPUTS = [
     ("以往管理评审措施的落实情况", "管理者代表"),
     ("内外部因素和相关方要求的变化", "质量"),
@@ -169,6 +170,8 @@ def equipment(c: Company, docs: list[DraftDocument]) -> Rows:
     rows, seen = [], set()
     for p in _own(c):
         s = p.step
+        if s.category in OFFICE_WORK:
+            continue  # quoting, ordering or coding runs on office computers, not on equipment to maintain
         if not s.known:
             rows.append(["", f"【待填写：{s.text}所用设备】", s.text, "【待填写】", "", ""])
             continue
@@ -258,6 +261,7 @@ def _value(key: str, c: Company) -> str:
     values = {
         "$scope": c.applicability.scope,
         "$departments": "、".join(c.profile.departments) or "各部门",
+        "$department_choice": "　".join(f"□{d}" for d in c.profile.departments) or "",
         "$top": c.org.name("最高管理者"),
         "$quality": c.org.name("质量"),
         "$products": "、".join(c.profile.products),

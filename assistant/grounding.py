@@ -29,9 +29,10 @@ CLAUSE_FLOOR = 0.4  # each clause of the sentence against its closest passage se
 
 # Negation cues, and words that contain one without negating anything (the QMS noun 不合格品, 无论, 未来 …).
 _NEGATION = re.compile(r"不|没|无|未|非|禁止|严禁|勿|免于")
-_NOT_NEGATION = re.compile(
-    r"不合格品|不合格输出|不合格项|不符合项|不良品|不断|不同|不仅|不论|不管|无论|有无|非常|未来|是否|无误"
-)
+_NOT_NEGATION = re.compile(r"不合格|不符合|不良|不断|不同|不仅|不论|不管|无论|有无|非常|未来|是否|无误")
+# The QMS's own negative terms are nouns (不合格品, 不符合项), so they are compared as words: "产品合格" against
+# "产品不合格" is a flip all the same.
+_NONCONFORMING = re.compile(r"不合格|不符合|不良")
 # A sentence's word of a class must be matched by a word of the same class in the passage sentence it rests on.
 _CLASSES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # (words that trigger the check in the answer, words that satisfy it in the passage)
@@ -49,13 +50,17 @@ _CLASSES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 )  # fmt: skip
 # Words that contain a trigger without carrying its meaning (供应 is not 应, 需求 is not 需).
 _NOT_TRIGGER = re.compile(
-    r"应用|供应|相应|对应|响应|适应|反应|应对(?=风险|机遇|措施|变化|突发|方案)|应急|应变|需求|必需品"
+    r"应用|供应|相应|对应|响应|适应|反应|应对(?=风险|机遇|措施|变化|突发|方案)|应急|应变|需求|必需品|"
+    r"的要求|要求的|(?:满足|符合|顾客|客户|法规|法律法规|相关|标准|产品|技术)要求"  # 要求 the noun
 )
+_MEASURE = r"次|年|个月|月|周|天|日|小时|步|项|类|种|条|名|人|层|级|倍|份|个|家|章|%"
 _NUMBER = re.compile(
-    r"\d+(?:\.\d+)*%?|"
-    r"(?<!进)(?:[一二两三四五六七八九十百千半]+)(?:次|年|个月|月|周|天|日|小时|步|项|类|种|条|名|人|层|级|倍|份)"
+    rf"(?P<arabic>\d+(?:\.\d+)*)\s*(?P<am>{_MEASURE})?|"
+    rf"(?<!进)(?P<chinese>[一二两三四五六七八九十百千半]+)(?P<cm>{_MEASURE})"
 )
-_GENERIC_ONE = re.compile(r"^一(?:个|种|项|类|条|名|份|级|步|层)$")  # "一个过程" is an article, not a quantity
+_GENERIC_ONE = re.compile(r"^一(?:个|种|项|类|条|名|份|级|步|层|家|章)$")  # "一个过程" is an article, not a quantity
+_ENUMERATOR = re.compile(r"^\s*(?:[-*•]\s*)?(?:\d+[.、)）](?!\d)|（\d+）|[一二三四五六七八九十]+、)\s*", re.MULTILINE)
+_DIGITS = dict(zip("一二两三四五六七八九", (1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
 _STANDARD = re.compile(r"(?:ISO|GB/T)\s*\d+(?:[:：-]\d{4})?|\d{4}\s*版", re.IGNORECASE)
 _CLAUSE_CUT = re.compile(r"[，,；;：:]")
 
@@ -101,9 +106,40 @@ def negated(text: str) -> bool:
 
 
 def numbers(text: str) -> list[str]:
-    """The quantities a sentence states (the standard's own name "ISO 9001:2015" is not one)."""
-    plain = _STANDARD.sub("", MARK.sub("", text))
-    return [n for n in _NUMBER.findall(plain) if not _GENERIC_ONE.match(n)]
+    """The quantities a sentence states (not the standard's name "ISO 9001:2015", nor a list item's "1.")."""
+    plain = _ENUMERATOR.sub("", _STANDARD.sub("", MARK.sub("", text)))
+    return [m.group(0).strip() for m in _NUMBER.finditer(plain) if not _GENERIC_ONE.match(m.group(0))]
+
+
+def _chinese_value(numeral: str) -> str:
+    """六 → 6, 十二 → 12, 二十 → 20, 半 → 0.5; anything rarer stays as written."""
+    if numeral == "半":
+        return "0.5"
+    if all(c in _DIGITS for c in numeral) and len(numeral) == 1:
+        return str(_DIGITS[numeral])
+    tens, _, ones = numeral.partition("十")
+    if "十" in numeral and all(c in _DIGITS for c in tens + ones) and len(tens) <= 1 and len(ones) <= 1:
+        return str((_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[ones] if ones else 0))
+    return numeral
+
+
+def _quantities(text: str) -> set[tuple[str, str]]:
+    """(value, measure) pairs: "8 步", "八个" and "8" all have the value 8."""
+    out = set()
+    for m in _NUMBER.finditer(_ENUMERATOR.sub("", _STANDARD.sub("", MARK.sub("", text)))):
+        if m.group("arabic"):
+            out.add((m.group("arabic"), m.group("am") or ""))
+        else:
+            out.add((_chinese_value(m.group("chinese")), m.group("cm")))
+    return out
+
+
+def _stated(number: str, passage: str, quantities: set[tuple[str, str]]) -> bool:
+    if number in passage:
+        return True
+    ((value, measure),) = _quantities(number) or {("", "")}
+    # 个 is the general measure word: "共 8 步" is stated by "八个步骤"; "一次" is not stated by "一年".
+    return any(v == value and (m == measure or {m, measure} & {"", "个"}) for v, m in quantities)
 
 
 def _classes_in(text: str) -> list[int]:
@@ -136,7 +172,8 @@ def check(sentence: str, passage: str, *, clean: bool = True) -> Check:
     whole = overlap(body, text)
     if whole < OVERLAP_FLOOR:
         return Check(False, whole, "用词与资料差别大")
-    missing = [n for n in numbers(body) if n not in text]
+    quantities = _quantities(text)
+    missing = [n for n in numbers(body) if not _stated(n, text, quantities)]
     if missing:
         return Check(False, whole, f"数字“{missing[0]}”资料中没有")
     units = _passage_sentences(text)
@@ -146,7 +183,8 @@ def check(sentence: str, passage: str, *, clean: bool = True) -> Check:
             return Check(False, whole, f"“{clause.strip()}”资料中没有")
         # Negation is judged on the closest clause of that sentence: a negation elsewhere in it is another matter.
         near_clause, _ = _closest(clause, [c for c in _CLAUSE_CUT.split(near) if c.strip()] or [near])
-        if negated(clause) != negated(near_clause):
+        flipped = bool(_NONCONFORMING.search(clause)) != bool(_NONCONFORMING.search(near_clause))
+        if negated(clause) != negated(near_clause) or flipped:
             return Check(False, whole, f"“{clause.strip()}”与资料的肯定/否定不一致")
         for cls in _classes_in(clause):
             if not _satisfies(cls, near):

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from assistant.citations import Citation
 from assistant.grounding import INJECTION, MARK, Check, check, clean_passage, numbers, overlap
 from assistant.understanding import Analysis, ConceptModel, analyse
-from assistant.understanding.text import normalise
+from assistant.understanding.text import CLAUSE_NO, normalise
+from ingest.chunking import SECTION_SEP
 
 __all__ = ["INJECTION", "Verified", "check_rewrite", "split_marked_sentences", "verify_answer"]
 
@@ -39,6 +40,8 @@ _VERDICT = re.compile(
     r"不应该|符合|不符合|部分符合|无法判定|不一定|有|没有)$"
 )
 _HEADING = re.compile(r"^\s*(#{1,6}\s|\*\*[^*]+\*\*\s*$)")
+_CLAUSE_LINE = re.compile(r"^\s*(?:相关\s*)?(?:ISO\s*9001\s*)?条款[：:]\s*[\d.、，,\s]+$")
+_LABEL = re.compile(r"^\s*[^：:。，,]{1,20}[：:]")
 _SHORT_INTRO = 20  # normalised characters of a list introduction or heading
 _ADVICE_FLOOR = 0.2  # bigram share of an advice line found in that ground: on topic, not a quotation
 _REWRITE_ECHO = re.compile(r"改写|对话历史|追问|用户：|助手：|<资料>|规则|问题：")
@@ -95,7 +98,7 @@ def echo_share(text: str, prompt_texts: Sequence[str]) -> float:
 
 def _passage(c: Citation) -> str:
     # The heading and clause belong to the passage: "9.2" or "内部审核" may be stated there rather than in the text.
-    return f"{c.section}\n{c.clause}\n{clean_passage(c.text)}"
+    return "\n".join([*c.section.split(SECTION_SEP), c.clause, clean_passage(c.text)])
 
 
 def _kind(body: str, finished: bool, ground: str) -> str:
@@ -107,6 +110,8 @@ def _kind(body: str, finished: bool, ground: str) -> str:
         return "cut"
     if _VERDICT.match(plain):
         return "connective"
+    if _CLAUSE_LINE.match(body):
+        return "clauses"
     intro = body.rstrip().endswith(("：", ":")) or _HEADING.match(body)
     if intro and len(plain) <= _SHORT_INTRO and not numbers(body) and overlap(body, ground) >= 0.5:
         return "connective"  # "主要步骤：", "### 内部审核": words of the question or the passages, nothing stated
@@ -160,7 +165,10 @@ def verify_answer(
     for i, (sentence, marks) in enumerate(sentences):
         body = MARK.sub("", sentence)
         finished = i < len(sentences) - 1 or body.rstrip().endswith(tuple("。！？!?”）)")) or bool(marks)
-        finished = finished or bool(_LIST_ITEM.match(body)) or bool(_VERDICT.match(normalise(body)))
+        # A last line without a full stop was cut off (token cap), unless it is a list item, a "标签：值" line, a
+        # heading or a verdict, which end without one.
+        finished = finished or bool(_LIST_ITEM.match(body) or _LABEL.match(body) or _HEADING.match(body))
+        finished = finished or bool(_VERDICT.match(normalise(body)))
         kind = _kind(body, finished, advice_ground)
         key = normalise(body)
         if kind != "blank" and key in seen:
@@ -176,6 +184,14 @@ def verify_answer(
         seen.add(key)
         if kind in ("blank", "connective", "meta"):
             out.append((body, []))
+            continue
+        if kind == "clauses":  # "相关 ISO 9001 条款：9.2、9.3": only clauses of the passages given
+            known = " ".join(f"{c.clause} {c.section}" for c in citations)
+            if all(re.search(rf"(?<![\d.]){re.escape(n)}(?![\d])", known) for n in CLAUSE_NO.findall(body)):
+                out.append((body, []))
+            else:
+                dropped.append(sentence)
+                reasons.append("条款号与资料不符")
             continue
         if kind == "cut":
             dropped.append(sentence)

@@ -88,6 +88,9 @@ def test_negation_is_checked_in_both_directions() -> None:
     assert not check("改进必须同时发生在所有领域。", passage).ok
     # 不合格品 is a noun, not a negation.
     assert check("不合格品应进行标识和隔离。", "企业应对不合格品进行标识、隔离和处置。").ok
+    assert not check("产品合格时应进行标识和隔离。", "产品不合格时应进行标识、隔离和处置。").ok
+    # 要求 the noun is no obligation: "满足…的要求" needs no 应 in the passage.
+    assert check("内审用于确定体系是否满足标准的要求。", "内部审核用于确定体系是否满足标准的要求。").ok
 
 
 def test_injected_instructions_are_never_support() -> None:

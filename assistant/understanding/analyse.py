@@ -168,7 +168,7 @@ def analyse_one(question: str, model: ConceptModel, known: Callable[[str], bool]
         out_of_scope=out_of_scope,
         gaps=gaps if scope == "in" else (),
         unknown_terms=_unknown_terms(q, model, known) if scope == "unknown" else (),
-        expansions=_expansions(subject_matches + framing_matches),
+        expansions=_expansions(subject_matches + framing_matches + model.matches(q, kinds=("term",))),
     )
 
 

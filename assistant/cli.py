@@ -118,6 +118,43 @@ def search(
     console.print(f"[dim]最佳向量相似度 {signals.best_dense:.3f}，最佳 BM25 {signals.best_bm25:.2f}[/dim]")
 
 
+def _intent_name(intent: str, a) -> str:
+    from assistant.understanding import ConceptModel
+
+    model = ConceptModel.load(a.settings.corpus_dir)
+    return f"{model.get('intent.' + intent).name}（{intent}）" if f"intent.{intent}" in model else intent
+
+
+@app.command()
+@cli_errors
+def explain(question: str = typer.Argument(..., help="要分析的问题，例如：内审时发现卡尺过期还在用")) -> None:
+    """显示助手如何理解一个问题：主题概念、意图、背景、范围判断，以及回答所依据的条款。"""
+    a = _assistant()
+    analysis = a.analyse(question)
+    _, signals = a.search(question, k=5, analysis=analysis)
+    table = Table(title=f"问题分析：{question}", show_header=False)
+    table.add_column("项目", style="bold")
+    table.add_column("结果", overflow="fold")
+    names = lambda concepts: "、".join(f"{c.name}（{c.id}）" for c in concepts) or "—"  # noqa: E731
+    scope = {"in": "知识库内", "out": "知识库外", "unknown": "未识别主题，按检索匹配度判断"}[analysis.scope]
+    rows = [
+        ("意图", _intent_name(analysis.intent, a)),
+        ("主题（主语在前）", names(analysis.concepts)),
+        ("情景框架（不作主语）", names(analysis.framing)),
+        ("点名的条款", "、".join(analysis.clauses) or "—"),
+        ("主题条款", "、".join(analysis.topic_clauses) or "—"),
+        ("背景", "；".join(f"{k}：{'、'.join(v)}" for k, v in analysis.context.items()) or "—"),
+        ("范围", scope + (f"（{analysis.out_of_scope.name}）" if analysis.out_of_scope else "")),
+        ("触及的知识库缺口", names(analysis.gaps)),
+        ("知识库不认识的词", "、".join(analysis.unknown_terms) or "—"),
+        ("检索扩展词", "、".join(analysis.expansions) or "—"),
+        ("最接近的条款要点", "、".join(signals.clause_ranking[:5]) or "—"),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    console.print(table)
+
+
 @app.command()
 @cli_errors
 def ingest(paths: list[Path] = typer.Argument(..., help="要加入知识库的 PDF / DOCX / MD / TXT 文件")) -> None:

@@ -53,6 +53,16 @@ def test_search_lists_ranked_chunks_with_scores(data_dir: Path) -> None:
     assert all(f"│ {n} " in result.output for n in (1, 2, 3)) and "│ 4 " not in result.output
 
 
+def test_explain_shows_topic_intent_framing_and_clause(data_dir: Path) -> None:
+    result = qms(data_dir, "explain", "内审时发现卡尺过了校准期还在用，符合吗？")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "情景判定" in out and "topic.calibration" in out and "topic.internal_audit" in out
+    assert "7.1.5.2" in out and "知识库内" in out
+    refused = qms(data_dir, "explain", "HACCP 是什么？").output
+    assert "知识库外" in refused and "HACCP" in refused
+
+
 def test_kb_list_shows_the_builtin_corpus(data_dir: Path) -> None:
     result = qms(data_dir, "kb", "list")
     assert result.exit_code == 0, result.output

@@ -89,8 +89,8 @@ def _expansions(matches: list[Match]) -> tuple[str, ...]:
         extra = [str(t) for t in m.concept.extra.get("terms", [])]
         if m.concept.kind == "topic" and normalise(m.text) != normalise(m.concept.name):
             extra = [m.concept.name, *extra]
-        out += [t for t in extra if t not in out]
-    return tuple(out)
+        out += extra
+    return tuple(dict.fromkeys(out))
 
 
 def _unknown_terms(question: str, model: ConceptModel, known: Callable[[str], bool] | None) -> tuple[str, ...]:

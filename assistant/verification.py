@@ -31,7 +31,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.、)]|（\d+）)\s*")
 _ADVICE = re.compile(
     r"^\s*(?:[-*]\s*)?\**(?:不符合项?描述|不符合事实|建议|纠正措施|纠正|原因分析|整改建议|判定)\**[：:]"
 )
-_META = re.compile(r"(资料|指南|标准|知识库)\S{0,8}(未|没有)(规定|涵盖|提到|明确|给出)")
+_META = re.compile(r"(?:资料|指南|标准|知识库)\S{0,8}?(?:未|没有)(?:规定|涵盖|提到|明确|给出)")
 _LONG_SENTENCE = 400  # normalised characters; the longest sentence or line of the guide has 252
 _MAX_REPEATS = 2  # a model that repeats itself more often is looping, whatever survives the checks
 # Lines that state nothing to check: a verdict or yes/no opener ("判定：不符合。", "是的。"), whose basis follows.
@@ -117,9 +117,37 @@ def _kind(body: str, finished: bool, ground: str) -> str:
         return "connective"  # "主要步骤：", "### 内部审核": words of the question or the passages, nothing stated
     if _ADVICE.match(body):
         return "advice"
-    if _META.search(body) and not numbers(body):
-        return "meta"
+    meta = _META.match(body.strip())
+    rest = body.strip()[meta.end() :] if meta else ""
+    if meta and len(normalise(rest)) <= 12 and not re.search(r"[，,；;]", rest) and not numbers(body):
+        return "meta"  # "标准和指南未规定具体频次。": says what the passages lack, nothing more
     return "claim"
+
+
+def _clause_line_problem(body: str, citations: Sequence[Citation]) -> str:
+    """ "相关 ISO 9001 条款：9.2、9.3" may name only clauses of the passages given."""
+    known = " ".join(f"{c.clause} {c.section}" for c in citations)
+    ok = all(re.search(rf"(?<![\d.]){re.escape(n)}(?!\d)", known) for n in CLAUSE_NO.findall(body))
+    return "" if ok else "条款号与资料不符"
+
+
+def _advice_problem(body: str, ground: str) -> str:
+    """A suggested correction is the model's own wording, but on the question's ground and with no new numbers."""
+    ok = overlap(body, ground) >= _ADVICE_FLOOR and all(n in ground for n in numbers(body))
+    return "" if ok and not INJECTION.search(body) else "建议与问题和资料无关"
+
+
+def _supporting(body: str, marks: list[int], passages: dict[int, str]) -> tuple[list[int], str]:
+    """The passages that state a claim: its own markers that pass, else the best other passage; or why none does."""
+    good = [m for m in dict.fromkeys(marks) if m in passages and check(body, passages[m], clean=False).ok]
+    if good:
+        return good, ""
+    results: list[tuple[int, Check]] = [(n, check(body, p, clean=False)) for n, p in passages.items()]
+    best = max((r for r in results if r[1].ok), key=lambda r: r[1].overlap, default=None)
+    if best:
+        return [best[0]], ""
+    closest = max(results, key=lambda r: r[1].overlap, default=None)
+    return [], closest[1].reason if closest else "没有可核对的资料"
 
 
 def _on_topic(text: str, analysis: Analysis | None) -> bool:
@@ -156,7 +184,7 @@ def verify_answer(
     topic_words = (
         [f"{c.description}{''.join(c.words)}" for c in (*analysis.concepts, *analysis.framing)] if analysis else []
     )
-    advice_ground = "\n".join([analysis.standalone if analysis else "", *topic_words, *passages.values()])
+    ground = "\n".join([analysis.standalone if analysis else "", *topic_words, *passages.values()])
     out: list[tuple[str, list[int]]] = []  # (text without markers, markers of checked passages)
     dropped: list[str] = []
     seen: set[str] = set()
@@ -169,7 +197,7 @@ def verify_answer(
         # heading or a verdict, which end without one.
         finished = finished or bool(_LIST_ITEM.match(body) or _LABEL.match(body) or _HEADING.match(body))
         finished = finished or bool(_VERDICT.match(normalise(body)))
-        kind = _kind(body, finished, advice_ground)
+        kind = _kind(body, finished, ground)
         key = normalise(body)
         if kind != "blank" and key in seen:
             dropped.append(sentence)
@@ -185,37 +213,24 @@ def verify_answer(
         if kind in ("blank", "connective", "meta"):
             out.append((body, []))
             continue
-        if kind == "clauses":  # "相关 ISO 9001 条款：9.2、9.3": only clauses of the passages given
-            known = " ".join(f"{c.clause} {c.section}" for c in citations)
-            if all(re.search(rf"(?<![\d.]){re.escape(n)}(?![\d])", known) for n in CLAUSE_NO.findall(body)):
-                out.append((body, []))
-            else:
-                dropped.append(sentence)
-                reasons.append("条款号与资料不符")
-            continue
         if kind == "cut":
             dropped.append(sentence)
             reasons.append("句子没有写完")
             continue
-        if kind == "advice":
-            ok = overlap(body, advice_ground) >= _ADVICE_FLOOR and all(n in advice_ground for n in numbers(body))
-            if ok and not INJECTION.search(body):
-                out.append((body, []))
-            else:
+        if kind == "clauses" or kind == "advice":
+            problem = _clause_line_problem(body, citations) if kind == "clauses" else _advice_problem(body, ground)
+            if problem:
                 dropped.append(sentence)
-                reasons.append("建议与问题和资料无关")
+                reasons.append(problem)
+            else:
+                out.append((body, []))
             continue
         factual += 1
-        good = [m for m in dict.fromkeys(marks) if m in by_n and check(body, passages[m], clean=False).ok]
+        good, problem = _supporting(body, marks, passages)
         if not good:
-            results: list[tuple[int, Check]] = [(n, check(body, p, clean=False)) for n, p in passages.items()]
-            best = max((r for r in results if r[1].ok), key=lambda r: r[1].overlap, default=None)
-            good = [best[0]] if best else []
-            if not good:
-                closest = max(results, key=lambda r: r[1].overlap, default=None)
-                dropped.append(sentence)
-                reasons.append(closest[1].reason if closest else "没有可核对的资料")
-                continue
+            dropped.append(sentence)
+            reasons.append(problem)
+            continue
         supported += 1
         out.append((body, good))
 

@@ -4,16 +4,22 @@
   any parser inflates them. The declared sizes are a safe bound: Python's zipfile stops reading an entry at its
   declared size and fails the CRC check if the data goes on, so a lying directory cannot inflate further.
 - A full disk surfaces as ENOSPC from the OS or "database or disk is full" from SQLite (Chroma); both become one
-  Chinese message that says the old knowledge base is intact.
+  Chinese message that says the old knowledge base is intact. Reading never writes, except that embedded Chroma
+  writes to its SQLite file on every start: for that, writers keep a small reserve file in the index folder that
+  a starting reader may give back when the disk is full, so questions keep working until someone frees space.
 """
 
 from __future__ import annotations
 
 import errno
+import shutil
 import zipfile
 from pathlib import Path
 
 from assistant.errors import DocumentLoadError, QMSError
+
+RESERVE_NAME = "disk-reserve.bin"
+RESERVE_BYTES = 2 * 1024 * 1024
 
 MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # a Word file with many photos stays far below this
 MAX_RATIO = 100  # XML compresses 10-20x; a 1 MB file that inflates to 1 GiB is 1000x
@@ -65,3 +71,22 @@ def disk_full_error(where: Path) -> QMSError:
         f"磁盘空间不足，无法写入知识库（{where}）。原有知识库未受影响，问答照常可用；"
         "请清理磁盘或把 data_dir 改到空间更大的位置后重新导入。"
     )
+
+
+def ensure_reserve(index_dir: Path) -> None:
+    """(Re)create the reserve after a successful write, if the disk has room to spare for it."""
+    path = index_dir / RESERVE_NAME
+    try:
+        if not path.exists() and shutil.disk_usage(index_dir).free > 8 * RESERVE_BYTES:
+            path.write_bytes(b"\0" * RESERVE_BYTES)
+    except OSError:
+        path.unlink(missing_ok=True)  # a partial reserve is worse than none
+
+
+def release_reserve(index_dir: Path) -> bool:
+    """Free the reserve so embedded Chroma can start on a full disk; False if there was none left."""
+    path = index_dir / RESERVE_NAME
+    if not path.exists():
+        return False
+    path.unlink()
+    return True

@@ -26,6 +26,7 @@ from assistant.config import Settings
 from assistant.errors import IngestCancelled, QMSError
 from ingest.chroma_disk import tidy
 from ingest.chunking import vector_texts
+from ingest.guards import disk_full_error, ensure_reserve, is_disk_full, release_reserve
 from ingest.locks import WriterLock
 from ingest.meta import LocalMeta, Meta, SharedMeta, row_document
 from ingest.sources import CORPUS_CLAUSES, CORPUS_GUIDE, SourceEntry, content_hash, corpus_sources
@@ -74,7 +75,19 @@ def chroma_client(settings: Settings):
             ) from exc
     path = settings.index_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        # Embedded Chroma writes to its SQLite file whenever it starts, even to only read. On a full disk, give it
+        # the space reserved for this moment (see guards.release_reserve) and try once more.
+        if not is_disk_full(exc):
+            raise
+        if not release_reserve(settings.index_dir):
+            raise disk_full_error(settings.data_dir) from exc
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()  # the failed start left a half-started client in the cache
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
 class IndexStore:
@@ -145,6 +158,7 @@ class IndexStore:
                 self._discard(generation, name)
                 raise
             self._collect(keep={generation, live.generation if live else generation})
+            ensure_reserve(self.root)
             return self.current()  # type: ignore[return-value]
 
     def _build(

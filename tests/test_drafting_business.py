@@ -254,3 +254,19 @@ def test_drafting_tab_shows_the_matrix_and_the_questions(built_assistant):
     assert re.search(r"\| 8\.5\.1 \| 生产和服务提供的控制 \| 已覆盖 \| [^|]*注塑过程", text)
     scope = handlers.preview(*fields_from_profile(profile), ["体系范围和适用性说明（4.3）"])
     assert scope.startswith("# 质量管理体系范围和适用性说明") and "注塑→过程检验→包装" in scope
+
+
+def test_a_bare_profile_gets_general_content_and_visible_gaps(drafter):
+    """Only name, trade, size and products: nothing from another trade, 【待填写】 where the firm must say more."""
+    bare = load_profile(PROFILES / "bare.yaml")
+    c = drafter.company(bare)
+    docs = drafter.pack(bare)
+    text = "\n".join(to_markdown(d) for d in docs)
+    assert c.business.name == "制造" and any("暂按“制造”起草" in a for a in c.assumptions)
+    assert [s.text for s in c.chain.steps] == ["生产", "成品检验"]
+    assert text.count("【待填写") >= 8 and "宠物用品" in text
+    for word in ("注塑", "车床", "反应釜", "焊接", "软件开发", "炉号", "pH"):
+        assert word not in text, word
+    # Design assumed to apply (safer than excluding it unasked), and the question is put to the firm.
+    assert not c.applicability.exclusions[:1] or c.applicability.exclusions[0].clause != "8.3"
+    assert any("自行设计" in q for q in c.business.questions)

@@ -296,7 +296,7 @@ class Drafter:
             kind=kind, title=title, company=c.profile.name, control=control, body=body, clauses=clauses, sources=refs
         )
         model = self._model()
-        if model is not None and kind != "form":
+        if model is not None and kind not in ("form", "scope"):  # 4.3 decisions and form layouts stay as decided
             doc = llm_fill.refine(
                 doc, c.profile.summary(), chunks or llm_fill.clause_chunks(self.settings, clauses), model, self.settings
             )

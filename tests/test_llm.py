@@ -201,6 +201,26 @@ def test_verify_keeps_markers_with_their_sentence_and_the_line_breaks() -> None:
     assert [c.n for c in used] == [1, 2] and dropped == 1
 
 
+@pytest.mark.parametrize(
+    ("model", "notice"),
+    [
+        ("stub-echo", "未能与资料核实"),
+        ("stub-negate", "未能与资料核实"),
+        ("stub-invent", "未能与资料核实"),
+        ("stub-runaway", "未能与资料核实"),
+        ("stub-drip", "秒内没有答完"),
+    ],
+)
+def test_bad_model_outputs_never_come_back_as_llm_answers(kb: Assistant, model: str, notice: str) -> None:
+    start = time.perf_counter()
+    answer = answerer(kb, llm_model=model, llm_deadline_s=2.0).ask("内审怎么做？")
+    assert time.perf_counter() - start < 10
+    assert notice in (answer.notice or ""), answer.notice
+    assert_extractive_fallback(answer)
+    assert not any(invented.rstrip("。") in answer.text for invented in INVENTED)
+    assert "<资料>" not in answer.text and "规则：" not in answer.text
+
+
 # ---- connection check for the settings page ------------------------------------------------------
 def test_check_connection(kb: Assistant, stub: OpenAIStub) -> None:
     assert check_connection(kb.settings).startswith("连接成功：stub 回复“连接成功”")

@@ -158,7 +158,8 @@ class IndexStore:
                 self._discard(generation, name)
                 raise
             self._collect(keep={generation, live.generation if live else generation})
-            ensure_reserve(self.root)
+            if not self.settings.chroma_url:
+                ensure_reserve(self.root)
             return self.current()  # type: ignore[return-value]
 
     def _build(

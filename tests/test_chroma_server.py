@@ -1,4 +1,4 @@
-"""The index on a real Chroma server (`chroma run`): build, retrieve, add, remove."""
+"""The index on a real Chroma server (`chroma run`): build, retrieve, add, remove; instances sharing it."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -89,7 +90,7 @@ def test_index_on_chroma_server(
     port = int(chroma_server.rsplit(":", 1)[1])
     server = chromadb.HttpClient(host="127.0.0.1", port=port)
     names = {c if isinstance(c, str) else c.name for c in server.list_collections()}
-    assert names == {state.collection}
+    assert names == {state.collection, "qms_meta"}  # the vectors, and the shared pointer/manifest/chunks
     vectors = server.get_collection(state.collection).get(include=["metadatas"])["metadatas"]
     assert {m["chunk_id"] for m in vectors} == set(state.ids)  # per-sentence vectors, each naming its chunk
 
@@ -109,12 +110,87 @@ def test_index_on_chroma_server(
     hit = next(d for d in a.retrieve("游标卡尺多久校准一次？", k=5) if "游标卡尺" in d.page_content)
     assert hit.metadata["source"] == "uploads/计量器具管理办法.md"
     assert hit.metadata["section"] == "一、校准周期"
-    # The swap dropped the previous generation's collection on the server.
+    # The swap keeps the generation it replaced (another instance may still be reading it) and nothing older.
     names = {c if isinstance(c, str) else c.name for c in server.list_collections()}
-    assert names == {live.collection}
+    assert names == {state.collection, live.collection, "qms_meta"}
     vectors = server.get_collection(live.collection).get(include=["metadatas"])["metadatas"]
     assert {m["chunk_id"] for m in vectors} == set(live.ids)
     assert len(live.ids) == len(state.ids) + report.chunks
 
     a.remove_source("uploads/计量器具管理办法.md")
     assert all("游标卡尺" not in d.page_content for d in a.retrieve("游标卡尺多久校准一次？", k=5))
+
+
+def server_collections(url: str) -> set[str]:
+    import chromadb
+
+    client = chromadb.HttpClient(host="127.0.0.1", port=int(url.rsplit(":", 1)[1]))
+    return {c if isinstance(c, str) else c.name for c in client.list_collections()}
+
+
+def test_instances_on_one_server_share_one_knowledge_base(
+    chroma_server: str,
+    tmp_path: Path,
+    embedding_memo: dict,
+    make_settings: Callable[..., Settings],
+) -> None:
+    def instance(name: str, kb: str = "plant1") -> Assistant:
+        settings = make_settings(tmp_path / name, chroma_url=chroma_server, kb_name=kb)
+        return Assistant.from_settings(settings, progress=False)
+
+    a = instance("a")
+    b = instance("b")  # another machine's data dir: it opens A's knowledge base and writes nothing
+    state = a.store.current()
+    assert state is not None and b.store.current() == state
+    assert server_collections(chroma_server) >= {"plant1_meta", "plant1_chunks_g1"}
+    b_before_ingest = b.retriever
+
+    upload = tmp_path / "模具保养规程.md"
+    upload.write_text(
+        "# 模具保养规程\n\n## 一、保养周期\n\n冲压模具每生产五万次由模具工拆检一次，更换磨损的导柱导套。\n",
+        encoding="utf-8",
+    )
+    assert a.ingest_files([upload], progress=False).added == ["uploads/模具保养规程.md"]
+    # Answered on B after the swap, without a restart: B notices the shared pointer and reopens.
+    hit = next(d for d in b.retrieve("模具多久拆检一次？", k=5) if "五万次" in d.page_content)
+    assert hit.metadata["source"] == "uploads/模具保养规程.md" and hit.metadata["dense"] > 0
+    assert any(row["source"] == "uploads/模具保养规程.md" for row in b.list_sources())
+    # Nothing was deleted under B: its retriever from before the swap still answers from the old generation.
+    assert b_before_ingest.search("管理评审谁来主持？", k=3)[0]
+
+    # Another knowledge-base name on the same server is a separate knowledge base.
+    c = instance("c", kb="plant2")
+    assert all(row["source"] != "uploads/模具保养规程.md" for row in c.list_sources())
+    assert {"plant2_meta", "plant2_chunks_g1"} <= server_collections(chroma_server)
+    live = a.store.current()
+    assert live is not None and live.collection in server_collections(chroma_server)  # C's start deleted nothing
+
+    # Writers on two instances take turns (the shared lease): both documents end up in the one knowledge base.
+    docs = []
+    for name, text in (("叉车点检.md", "叉车每班开工前点检制动和喇叭。"), ("量具校准.md", "千分尺每半年送检一次。")):
+        docs.append(tmp_path / name)
+        docs[-1].write_text(f"# {name[:-3]}\n\n## 要求\n\n{text}\n", encoding="utf-8")
+    errors: list[BaseException] = []
+
+    def ingest(who: Assistant, path: Path) -> None:
+        try:
+            who.ingest_files([path], progress=False)
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ingest, args=pair) for pair in ((a, docs[0]), (b, docs[1]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, errors
+    sources = {row["source"] for row in a.list_sources()}
+    assert {"uploads/叉车点检.md", "uploads/量具校准.md", "uploads/模具保养规程.md"} <= sources
+    assert any("千分尺" in d.page_content for d in a.retrieve("千分尺多久送检？", k=3))
+
+    # B removes A's upload (B has no copy of the file): gone everywhere.
+    b.remove_source("uploads/模具保养规程.md")
+    assert all("五万次" not in d.page_content for d in a.retrieve("模具多久拆检一次？", k=5))
+    # Only the live generation and the one it replaced remain on the server for this knowledge base.
+    plant1 = {n for n in server_collections(chroma_server) if n.startswith("plant1_chunks_")}
+    assert len(plant1) == 2

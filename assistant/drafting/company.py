@@ -65,4 +65,9 @@ def pack_notes(c: Company, catalogue: Catalogue) -> list[str]:
         for t in catalogue.procedures
         if (ds := replacing(c.existing, t))
     ]
-    return [*c.assumptions, *(f"请确认：{q}" for q in c.business.questions), *kept]
+    unplaced = [
+        f"企业现有{book(d.title)}从名称看不出对应哪项要求，未计入条款覆盖矩阵，请人工核对。"
+        for d in c.existing
+        if not d.topics and not d.steps
+    ]
+    return [*c.assumptions, *(f"请确认：{q}" for q in c.business.questions), *kept, *unplaced]

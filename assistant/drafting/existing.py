@@ -21,8 +21,9 @@ def book(title: str) -> str:
 @dataclass(frozen=True)
 class ExistingDocument:
     title: str
-    topics: tuple[Concept, ...]  # the specific topics its title names (not just “a document”)
+    topics: tuple[Concept, ...]  # the specific topics its title names, else the general ones (手册, 制度)
     steps: tuple[Concept, ...]
+    specific: bool = True  # False: the title says only that it is a document, not what about
 
     @property
     def clauses(self) -> set[str]:
@@ -34,9 +35,8 @@ def read_existing(titles: list[str], model: ConceptModel, document_topics: list[
     for title in titles:
         topics = model.resolve(title, kind="topic")
         specific = tuple(t for t in topics if t.id not in document_topics)
-        docs.append(
-            ExistingDocument(title, specific or tuple(topics), tuple(model.resolve(title, kind="process_step")))
-        )
+        steps = tuple(model.resolve(title, kind="process_step"))
+        docs.append(ExistingDocument(title, specific or tuple(topics), steps, bool(specific)))
     return docs
 
 
@@ -50,7 +50,7 @@ def for_step(docs: list[ExistingDocument], step: Concept | None) -> list[str]:
 
 def for_clauses(docs: list[ExistingDocument], clauses: list[str]) -> list[str]:
     """Documents about the same requirements as a generic process (采购管理办法 ↔ 外部提供过程, both 8.4)."""
-    return [d.title for d in docs if _overlap({c for t in d.topics for c in t.clauses}, clauses)]
+    return [d.title for d in docs if d.specific and _overlap({c for t in d.topics for c in t.clauses}, clauses)]
 
 
 def replacing(docs: list[ExistingDocument], procedure: ProcedureTemplate) -> list[str]:

@@ -286,3 +286,39 @@ def test_interrupted_ingest_keeps_previous_generation(
     assert set(vector_chunk_ids(small.store.collection(live))) == set(live.ids)
     hit = small.retrieve("第37号工序开工前要核对什么？", k=3)
     assert any("第37号图纸" in d.page_content for d in hit)
+
+
+# ---- what the corpus hashes cover --------------------------------------------------------------------------
+def test_clause_and_vocabulary_edits_reindex_the_corpus(tmp_path: Path, make_settings: Callable[..., Settings]) -> None:
+    import shutil
+
+    from ingest.index import corpus_sources
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "corpus", corpus)
+    settings = make_settings(tmp_path / "data", corpus_dir=corpus)
+
+    def hashes() -> dict[str, str]:
+        return {source: entry.hash for source, (entry, _) in corpus_sources(settings).items()}
+
+    start = hashes()
+    # An edit deep inside clauses.yaml (e.g. guide_sections) re-chunks the guide, whose chunks carry clauses.
+    clauses = corpus / "iso9001" / "clauses.yaml"
+    clauses.write_text(clauses.read_text(encoding="utf-8") + "\n# 编辑：调整 guide_sections\n", encoding="utf-8")
+    after_clauses = hashes()
+    assert after_clauses[CORPUS_GUIDE] != start[CORPUS_GUIDE]
+    assert after_clauses[CORPUS_CLAUSES] != start[CORPUS_CLAUSES]
+    # Vocabulary files (synonyms, terms, concepts) decide BM25 tokens: an edit re-indexes both sources.
+    concept_file = sorted((corpus / "concepts").glob("*.yaml"))[0]
+    for path, line in ((corpus / "lexicon" / "terms.txt", "首件鉴定"), (concept_file, "# 编辑：新增别名")):
+        before = hashes()
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"\n{line}\n")
+        changed = hashes()
+        assert changed[CORPUS_GUIDE] != before[CORPUS_GUIDE] and changed[CORPUS_CLAUSES] != before[CORPUS_CLAUSES]
+    # Opening the edited corpus re-indexes it (its vectors come from the shipped file and the cache).
+    a = Assistant.from_settings(settings, progress=False)
+    with open(corpus / "lexicon" / "terms.txt", "a", encoding="utf-8") as fh:
+        fh.write("\n来料复验\n")
+    report = a.ingestor.sync_corpus(progress=False)
+    assert sorted(report.updated) == sorted([CORPUS_GUIDE, CORPUS_CLAUSES])

@@ -19,8 +19,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SOURCE_NAME = "guide-2020-sme-iso9001.md"
-# The seed lives in the workspace's shared/ folder, a sibling of the repo checkout.
-DEFAULT_RAW = REPO_ROOT.parent / "shared/seed" / SOURCE_NAME
+# The raw converter output is the knowledge base's input, so it is committed: a fresh clone regenerates the guide.
+DEFAULT_RAW = REPO_ROOT / "corpus/seed" / SOURCE_NAME
 DEFAULT_OUT = REPO_ROOT / "corpus/guide/guide.md"
 
 # Ideographs plus full-width punctuation/brackets/quotes: "CJK context" for typography.

@@ -80,7 +80,10 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 60.0  # per read: the longest wait for the next streamed piece
     llm_deadline_s: float = 90.0  # for a whole answer: a model that keeps talking slowly is stopped here
     llm_temperature: float = 0.1
-    llm_max_tokens: int = 800  # sent as max_tokens and max_completion_tokens (llama.cpp reads only the former)
+    llm_max_tokens: int = 800  # the answer's length cap, sent under the name below
+    # max_tokens is read by llama.cpp, Ollama, vLLM, DeepSeek and 通义千问; OpenAI's newer models want
+    # max_completion_tokens, and OpenAI and 火山引擎 refuse a request that sets both.
+    llm_token_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
 
     # Web app.
     app_host: str = "127.0.0.1"

@@ -36,12 +36,17 @@ def get_chat_model(settings: Settings) -> BaseChatModel | None:
         timeout=settings.llm_timeout_s,
         max_retries=0,  # fail fast and fall back to the extractive answer; the user is waiting
         temperature=settings.llm_temperature,
-        max_completion_tokens=settings.llm_max_tokens,
-        # langchain-openai sends only max_completion_tokens, which llama.cpp's server ignores (it then talks to
-        # the end of its context); the older max_tokens is read by llama.cpp, Ollama and vLLM alike.
-        extra_body={"max_tokens": settings.llm_max_tokens},
         streaming=True,
+        **_token_cap(settings),
     )
+
+
+def _token_cap(settings: Settings) -> dict[str, object]:
+    """The length cap under the name the server reads. langchain-openai only sends max_completion_tokens, which
+    llama.cpp's server ignores (it then talks to the end of its context), so max_tokens goes in the raw body."""
+    if settings.llm_token_param == "max_completion_tokens":
+        return {"max_completion_tokens": settings.llm_max_tokens}
+    return {"extra_body": {"max_tokens": settings.llm_max_tokens}}
 
 
 def explain_llm_error(exc: BaseException, settings: Settings) -> LLMUnavailableError:
@@ -59,6 +64,11 @@ def explain_llm_error(exc: BaseException, settings: Settings) -> LLMUnavailableE
         msg = f"无法连接大模型服务：{where}。请确认服务已启动、地址和端口正确。"
     elif isinstance(exc, openai.RateLimitError):
         msg = f"大模型服务限流或额度不足：{where}。请稍后再试。"
+    elif isinstance(exc, openai.BadRequestError) and "max_" in str(exc):
+        other = "max_completion_tokens" if settings.llm_token_param == "max_tokens" else "max_tokens"
+        msg = (
+            f"大模型服务不接受长度上限参数 {settings.llm_token_param}：{where}。请把 QMS_LLM_TOKEN_PARAM 改为 {other}。"
+        )
     elif isinstance(exc, openai.APIStatusError):
         msg = f"大模型服务返回错误 {exc.status_code}：{where}。"
     else:

@@ -334,9 +334,19 @@ def test_token_cap_is_sent_as_max_tokens(stub: OpenAIStub) -> None:
     stub.clear()
     text, result = ask_model(stub, "stub-runaway", guide_citations(), llm_max_tokens=300)
     (request,) = stub.chat_requests()
-    assert request["max_tokens"] == 300 and request["max_completion_tokens"] == 300  # llama.cpp reads max_tokens
+    # llama.cpp reads max_tokens; OpenAI and 火山引擎 refuse a request that sets both names.
+    assert request["max_tokens"] == 300 and "max_completion_tokens" not in request
     assert len(text) == 300  # the server stopped at the cap
     assert not result.accepted and "回答在重复，可能失控" in result.reasons
+
+
+def test_token_param_for_servers_that_refuse_max_tokens(stub: OpenAIStub) -> None:
+    with pytest.raises(LLMUnavailableError, match="QMS_LLM_TOKEN_PARAM 改为 max_completion_tokens"):
+        ask_model(stub, "stub-strict", guide_citations())
+    stub.clear()
+    _, result = ask_model(stub, "stub-strict", guide_citations(), llm_token_param="max_completion_tokens")
+    (request,) = stub.chat_requests()
+    assert request["max_completion_tokens"] == 800 and "max_tokens" not in request and result.accepted
 
 
 def test_a_server_that_ignores_every_cap_is_cut_client_side(stub: OpenAIStub) -> None:

@@ -109,6 +109,23 @@ def draw_page(
     return Page(image, "".join(text))
 
 
+def stamp(image: Image.Image, font_path: Path, centre: tuple[int, int] = (1200, 520), text: str = "青岚精密质量专用章"):
+    """A company seal over the text, as on signed-off documents: a red ring, curved text and a star."""
+    import math
+
+    rgb = image.convert("RGB")
+    draw = ImageDraw.Draw(rgb)
+    cx, cy, r = *centre, 150
+    red = (220, 30, 30)
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=red, width=8)
+    font = ImageFont.truetype(str(font_path), 36)
+    for i, ch in enumerate(text):
+        angle = math.radians(200 + i * 140 / max(len(text) - 1, 1))
+        draw.text((cx + (r - 45) * math.cos(angle) - 18, cy + (r - 45) * math.sin(angle) - 18), ch, font=font, fill=red)
+    draw.text((cx - 18, cy - 18), "★", font=font, fill=red)
+    return rgb.convert("L")
+
+
 def phone_scan(image: Image.Image, *, angle: float = 1.5, blur: float = 1.0, quality: int = 35) -> Image.Image:
     """What a phone makes of a page: a slight tilt, soft focus and heavy JPEG compression."""
     tilted = image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=255)

@@ -120,7 +120,7 @@ def clause_line(citations: list[Citation], analysis: Analysis) -> str:
 
 def on_subject(doc: Document, analysis: Analysis) -> bool:
     """Is a passage about the question's subject: in one of its guide sections, or tied to its main clause?"""
-    subjects = [c for c in analysis.concepts if not c.extra.get("generic")][:2]
+    subjects = [c for c in analysis.concepts if not c.extra.get("generic") and c.id not in analysis.by_meaning][:2]
     section = str(doc.metadata.get("section", ""))
     clauses = set(str(doc.metadata.get("clauses", "")).split(","))
     for concept in subjects:

@@ -79,7 +79,9 @@ class Composer:
     # ---- openers by intent -----------------------------------------------------------------------------
     def opener(self, a: Analysis, ranked: tuple[str, ...] = ()) -> list[Part]:
         """The structured first lines; `ranked` are clause summaries by closeness to the question (retrieval)."""
-        topic = next((c for c in a.concepts if not c.extra.get("generic")), a.topic)
+        # A subject found only by meaning is a hint for retrieval, not firm enough to shape the answer around.
+        topic = next((c for c in a.concepts if not c.extra.get("generic") and c.id not in a.by_meaning), None)
+        topic = topic or next((c for c in a.concepts if c.id not in a.by_meaning), None)
         if a.clauses and (topic is None or a.intent in {"general", "definition"}):
             return self.clause_overview(a.clauses[0])
         generic_only = topic is not None and bool(topic.extra.get("generic"))

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     clause_doc_penalty: float = 1.5  # z-score units taken off clause summaries unless a clause is named
     max_clause_docs: int = 1  # clause summaries allowed in the top k unless the question names a clause
     concept_boost: float = 0.8  # z-score units for passages in the question's subject sections / main clause
+    concept_min_similarity: float = 0.91  # a question naming no known concept takes the closest topic by meaning
     overview_penalty: float = 0.8  # z-score units taken off the guide's overview passages unless asked about
     # A question is "covered" when the best dense similarity reaches this floor (calibrated by eval: with
     # sentence vectors in-scope questions score >= 0.866, chit-chat 0.83-0.85; redo when the index changes).

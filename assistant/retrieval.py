@@ -18,7 +18,8 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.config import Settings
-from assistant.understanding import Analysis, ConceptModel, analyse
+from assistant.understanding import Analysis, Concept, ConceptModel, analyse
+from assistant.understanding.similar import ConceptVectors
 from assistant.understanding.text import tokenize
 from ingest.chunking import SECTION_SEP, SUMMARY_KINDS
 from ingest.index import IndexState, IndexStore
@@ -91,7 +92,24 @@ class HybridRetriever(BaseRetriever):
         return any(t in vocab for t in tokenize(word))
 
     def analyse(self, question: str, history=()) -> Analysis:
-        return analyse(question, history, self.concepts, known=self.knows)
+        return analyse(question, history, self.concepts, known=self.knows, by_meaning=self._by_meaning)
+
+    def _by_meaning(self, text: str) -> list[tuple[Concept, float]]:
+        floor = self.settings.concept_min_similarity
+        return [
+            (c, s)
+            for c, s in concept_vectors(self.concepts, self.embeddings).nearest(self._query_vector(text))
+            if s >= floor
+        ]
+
+    def _query_vector(self, text: str) -> list[float]:
+        """The question's embedding, shared by the analysis and the dense search of the same question."""
+        cache = self.__dict__.setdefault("_vectors", {})
+        if text not in cache:
+            if len(cache) > 64:
+                cache.clear()
+            cache[text] = self.embeddings.embed_query(text)
+        return cache[text]
 
     def search(
         self, query: str, k: int | None = None, mode: Mode | None = None, analysis: Analysis | None = None
@@ -109,7 +127,7 @@ class HybridRetriever(BaseRetriever):
         dense_sims: dict[int, float] = {}
         if mode != "bm25":
             # The embedder gets the user's own words: synonym expansion helps BM25 but blurs the embedding.
-            vector = self.embeddings.embed_query(analysis.standalone)
+            vector = self._query_vector(analysis.standalone)
             # Vectors are per sentence; a chunk scores as its best sentence.
             hits = self.collection.query(
                 query_embeddings=[vector],
@@ -199,6 +217,17 @@ class HybridRetriever(BaseRetriever):
         if not tokens:
             return np.zeros(len(self.state.chunks), dtype=np.float32)
         return np.asarray(self.bm25_model.get_scores(tokens), dtype=np.float32)
+
+
+_CONCEPT_VECTORS: dict[tuple[int, int], ConceptVectors] = {}
+
+
+def concept_vectors(model: ConceptModel, embeddings: Embeddings) -> ConceptVectors:
+    """One set of topic vectors per concept model and embedder in a process (retrievers are reopened on swaps)."""
+    key = (id(model), id(embeddings))
+    if key not in _CONCEPT_VECTORS:
+        _CONCEPT_VECTORS[key] = ConceptVectors(model, embeddings.embed_documents)
+    return _CONCEPT_VECTORS[key]
 
 
 # ---- adjustments, applied in order ------------------------------------------------------------------------

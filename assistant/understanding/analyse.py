@@ -57,6 +57,10 @@ def detect_intent(question: str, model: ConceptModel) -> tuple[Intent, list[tupl
     return "general", framing
 
 
+def _patterned(concept: Concept, text: str) -> bool:
+    return any(re.search(p, text) for p in concept.extra.get("patterns", ()))
+
+
 def _segment(text: str, pos: int) -> int:
     """Which comma/sentence segment of the question a position falls in."""
     return len(re.findall(r"[，,；;。？?！!]", text[:pos]))
@@ -101,8 +105,17 @@ def _unknown_terms(question: str, model: ConceptModel, known: Callable[[str], bo
     return tuple(dict.fromkeys(w for w in content if not known(w) and normalise(w) not in vocab))
 
 
-def analyse_one(question: str, model: ConceptModel, known: Callable[[str], bool] | None = None) -> Analysis:
-    """Analyse one stand-alone question."""
+ByMeaning = Callable[[str], list[tuple[Concept, float]]]
+
+
+def analyse_one(
+    question: str,
+    model: ConceptModel,
+    known: Callable[[str], bool] | None = None,
+    by_meaning: ByMeaning | None = None,
+) -> Analysis:
+    """Analyse one stand-alone question. `by_meaning` (question → concepts with similarities, best first) is
+    asked only when no concept is named in words the model knows; it is None in index-free analysis."""
     q = question.strip()
     intent, framing_spans = detect_intent(q, model)
     # Clause titles ("测量溯源", "组织的知识") name subjects too, for clauses no topic speaks of.
@@ -136,6 +149,7 @@ def analyse_one(question: str, model: ConceptModel, known: Callable[[str], bool]
     named = tuple(clause_numbers(q))
 
     oos = [m.concept for m in matches if m.concept.kind == "out_of_scope"]
+    oos += [c for c in model.of_kind("out_of_scope") if c not in oos and _patterned(c, q)]
     hard = [c for c in oos if c.extra.get("mode") == "refuse"]
     gaps = tuple(dict.fromkeys(c for c in oos if c.extra.get("mode") != "refuse"))
     # "认证要花多少钱" asks about the fee; "认证有什么好处，要花多少钱" also asks about certification itself.
@@ -156,6 +170,12 @@ def analyse_one(question: str, model: ConceptModel, known: Callable[[str], bool]
         scope = "in"
     else:
         scope = "unknown"
+    meaning: tuple[Concept, ...] = ()
+    if by_meaning is not None and scope == "unknown":
+        # Nothing specific was named in known words: the closest topic by meaning becomes the subject; the scope
+        # stays for the match strength to decide.
+        meaning = tuple(c for c, _ in by_meaning(q)[:1])
+        concepts = [*meaning, *concepts]
     return Analysis(
         question=question,
         standalone=q,
@@ -168,6 +188,7 @@ def analyse_one(question: str, model: ConceptModel, known: Callable[[str], bool]
         out_of_scope=out_of_scope,
         gaps=gaps if scope == "in" else (),
         unknown_terms=_unknown_terms(q, model, known) if scope == "unknown" else (),
+        by_meaning=tuple(c.id for c in meaning),
         expansions=_expansions(subject_matches + framing_matches + model.matches(q, kinds=("term",))),
     )
 
@@ -210,20 +231,21 @@ def analyse(
     model: ConceptModel | None = None,
     *,
     known: Callable[[str], bool] | None = None,
+    by_meaning: ByMeaning | None = None,
 ) -> Analysis:
     """Analyse a question in its conversation: a follow-up inherits the topic or the intent it leans on."""
     if model is None:
         from assistant.config import REPO_ROOT
 
         model = ConceptModel.load(REPO_ROOT / "corpus")
-    current = analyse_one(question, model, known)
+    current = analyse_one(question, model, known, by_meaning)
     if not history or not question.strip():
         return current
-    previous = analyse(history[-1][0], history[:-1], model, known=known)
+    previous = analyse(history[-1][0], history[:-1], model, known=known, by_meaning=by_meaning)
     rewritten = standalone_follow_up(question, previous, current)
     if rewritten is None:
         return current
-    again = analyse_one(rewritten, model, known)
+    again = analyse_one(rewritten, model, known, by_meaning)
     from dataclasses import replace
 
     return replace(again, question=question, standalone=rewritten, follow_up=True)

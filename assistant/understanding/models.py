@@ -65,6 +65,7 @@ class Analysis:
     out_of_scope: Concept | None = None
     gaps: tuple[Concept, ...] = ()  # known gaps of the knowledge base that the question touches
     unknown_terms: tuple[str, ...] = ()
+    by_meaning: tuple[str, ...] = ()  # concept ids found by embedding similarity, not by words
     expansions: tuple[str, ...] = ()  # formal terms of the guide/standard for the question's colloquial words
     follow_up: bool = False
 

@@ -223,7 +223,8 @@ def supplier_survey(c: Company, docs: list[DraftDocument]) -> Rows:
 
 def _supplies(c: Company) -> list[str]:
     items = [m for p in _own(c) for m in (p.step.get("materials") or [])]
-    return list(dict.fromkeys([*items, *c.profile.outsourced]))
+    bought = [] if c.business.own_production else c.profile.products  # a trader buys what it sells
+    return list(dict.fromkeys([*bought, *items, *c.profile.outsourced]))
 
 
 def suppliers(c: Company, docs: list[DraftDocument]) -> Rows:

@@ -270,3 +270,22 @@ def test_a_bare_profile_gets_general_content_and_visible_gaps(drafter):
     # Design assumed to apply (safer than excluding it unasked), and the question is put to the firm.
     assert not c.applicability.exclusions[:1] or c.applicability.exclusions[0].clause != "8.3"
     assert any("自行设计" in q for q in c.business.questions)
+
+
+def test_uploaded_documents_count_in_the_coverage_matrix(built_assistant, tmp_path):
+    """A procedure the firm uploaded to the knowledge base counts for its clauses (and is removed afterwards)."""
+    path = tmp_path / "售后服务管理办法.md"
+    path.write_text("# 售后服务管理办法\n\n产品交付后的保修、回访和投诉处理按本办法执行。\n", encoding="utf-8")
+    report = built_assistant.ingest_files([path], progress=False)
+    try:
+        drafter = Drafter(built_assistant)
+        assert "售后服务管理办法" in drafter.uploaded_titles()
+        profile = load_profile(PROFILES / "moulder.yaml")
+        docs = drafter.pack(profile)
+        rows = {r.clause: r for r in drafter.coverage(profile, docs)}
+        assert "《售后服务管理办法》" in rows["8.5.5"].own and rows["8.5.5"].status == "企业现有文件"
+        without = {r.clause: r for r in Drafter(built_assistant.settings).coverage(profile, docs)}
+        assert without["8.5.5"].status == GAP
+    finally:
+        for source in [*report.added, *report.updated]:
+            built_assistant.remove_source(source)

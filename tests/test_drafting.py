@@ -128,6 +128,10 @@ def test_profile_keeps_the_users_words_and_reads_lines(it, metal):
 def test_profile_yaml_roundtrip(tmp_path, metal):
     path = save_profile(metal, tmp_path)
     assert path.suffix == ".yaml" and load_profile(path) == metal
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["processes"] == ["冲压", "机加工", "检验"]
+    lines = load_profile(REPO / "tests" / "drafting" / "plant.yaml")  # two named lines
+    assert [ln.name for ln in lines.processes] == ["吹膜线", "复合制袋线"]
+    assert load_profile(save_profile(lines, tmp_path)) == lines
 
 
 @pytest.mark.parametrize(

@@ -96,9 +96,12 @@ def plan_processes(
             if i and cards[i - 1] not in p.upstream:
                 p.upstream.append(cards[i - 1])
                 cards[i - 1].downstream.append(p)
-        if before and before[-1] not in cards[0].upstream:
-            cards[0].upstream.append(before[-1])
-            before[-1].downstream.append(cards[0])
+        # A line that makes something starts from the design (if any); a resale or service line from the order.
+        makes = any(s.category == "生产" or not s.known for s in line)
+        source = (before[-1] if makes else before[0]) if before else None
+        if source is not None and source not in cards[0].upstream:
+            cards[0].upstream.append(source)
+            source.downstream.append(cards[0])
 
     order = {"管理": 0, "核心": 1, "支持": 2}
     chosen.sort(key=lambda p: order[p.type])  # stable: keeps the planned order within a type
@@ -168,7 +171,7 @@ def build_map(planned: list[PlannedProcess], org: Org, ctx: dict[str, str]) -> P
     evaluation = by_name.get(EVALUATION)
     for p in own_steps(planned):
         if p.lines and not p.downstream:  # the end of a line: results feed the evaluation
-            link(p, evaluation, f"{output_of(p)}的交付结果、顾客反馈和过程绩效数据")
+            link(p, evaluation, "交付结果、顾客反馈和过程绩效数据")
     purchasing = first(planned, lambda p: p.template.purchasing)
     checker = inspection(planned) or main
     for p in planned:

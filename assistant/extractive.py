@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from langchain_core.documents import Document
 
@@ -104,9 +105,15 @@ def _sentences(text: str, min_chars: int = 16) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=8192)
+def _tokens(text: str) -> frozenset[str]:
+    """Tokens of a passage sentence: the same sentences come back question after question."""
+    return frozenset(tokenize(text))
+
+
 def _score(unit: Unit, q_tokens: set[str], q_bigrams: set[str], rank: int) -> float:
     """How much of the question a unit speaks to: words (jieba) and character pairs (robust to segmentation)."""
-    tokens = set(tokenize(unit.text))
+    tokens = _tokens(unit.text)
     if not tokens:
         return 0.0
     words = sum(len(t) for t in tokens & q_tokens) / max(1, sum(len(t) for t in q_tokens))

@@ -7,6 +7,7 @@ what the corpus already structures: the ISO 9001 clauses (corpus/iso9001/clauses
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -47,6 +48,7 @@ class ConceptModel:
     def __init__(self) -> None:
         self._by_id: dict[str, Concept] = {}
         self._words: list[tuple[str, Concept, str]] = []  # (normalised word, concept, word as written)
+        self._finders: dict[tuple[str, ...] | None, tuple[re.Pattern[str] | None, dict[str, Concept]]] = {}
 
     # ---- building -------------------------------------------------------------------------------------
     @classmethod
@@ -75,6 +77,7 @@ class ConceptModel:
                 self._words.append((key, concept, word))
         # Longest words first: "不合格品" is found before "不合格".
         self._words.sort(key=lambda w: -len(w[0]))
+        self._finders.clear()
         return concept
 
     # ---- reading --------------------------------------------------------------------------------------
@@ -118,30 +121,35 @@ class ConceptModel:
                 return concept
         return None
 
+    def _finder(self, kinds: Iterable[str] | None) -> tuple[re.Pattern[str] | None, dict[str, Concept]]:
+        """One regex per set of kinds finding, at every position, the longest word that starts there."""
+        key = tuple(sorted(set(kinds))) if kinds is not None else None
+        if key not in self._finders:
+            owner: dict[str, Concept] = {}
+            for word, concept, _ in self._words:  # longest first; the first concept of a word keeps it
+                if (key is None or concept.kind in key) and word not in owner:
+                    owner[word] = concept
+            pattern = "|".join(re.escape(w) for w in owner)  # owner keeps the longest-first order
+            self._finders[key] = (re.compile(f"(?=({pattern}))") if owner else None, owner)
+        return self._finders[key]
+
     def matches(self, text: str, kinds: Iterable[str] | None = None) -> list[Match]:
         """Every non-overlapping mention of a concept in `text`, in reading order; longer words win."""
-        wanted = set(kinds) if kinds is not None else None
+        finder, owner = self._finder(kinds)
+        if finder is None:
+            return []
         clean, positions = _normalised_with_positions(text)
+        candidates = sorted(((m.start(), m.group(1)) for m in finder.finditer(clean)), key=lambda c: -len(c[1]))
         taken = [False] * len(clean)
         found: list[Match] = []
-        for word, concept, _ in self._words:
-            if wanted is not None and concept.kind not in wanted:
+        for start, word in candidates:
+            end = start + len(word)
+            if any(taken[start:end]):
                 continue
-            start = clean.find(word)
-            while start >= 0:
-                end = start + len(word)
-                if not any(taken[start:end]):
-                    for i in range(start, end):
-                        taken[i] = True
-                    found.append(
-                        Match(
-                            concept,
-                            positions[start],
-                            positions[end - 1] + 1,
-                            text[positions[start] : positions[end - 1] + 1],
-                        )
-                    )
-                start = clean.find(word, start + 1)
+            for i in range(start, end):
+                taken[i] = True
+            first, last = positions[start], positions[end - 1] + 1
+            found.append(Match(owner[word], first, last, text[first:last]))
         return sorted(found, key=lambda m: m.start)
 
     def resolve(self, text: str, kind: str | None = None) -> list[Concept]:

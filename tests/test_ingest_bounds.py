@@ -75,6 +75,40 @@ def test_chunk_cap_refuses_with_a_chinese_message(built_assistant: Assistant, tm
     assert not report.changed
 
 
+# ---- questions interleave with an ingest -------------------------------------------------------------------
+def test_questions_are_answered_during_a_200_kb_unpunctuated_upload(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    a = Assistant.from_settings(make_settings(tmp_path / "data"), progress=False)
+    assert a.ask("管理评审谁来主持？").covered  # warm: the first question loads the answering models
+    path = tmp_path / "无标点长文.txt"
+    path.write_text(UNPUNCTUATED * (200 * 1024 // len(UNPUNCTUATED.encode())), encoding="utf-8")
+    done = threading.Event()
+    reports = []
+
+    def ingest() -> None:
+        try:
+            reports.append(a.ingest_files([path], progress=False))
+        finally:
+            done.set()
+
+    started = time.perf_counter()
+    worker = threading.Thread(target=ingest)
+    worker.start()
+    waits = []
+    while not done.is_set():
+        asked = time.perf_counter()
+        assert a.ask("管理评审谁来主持？").covered
+        waits.append(time.perf_counter() - asked)
+        time.sleep(0.2)
+    worker.join()
+    assert reports and reports[0].added == ["uploads/无标点长文.txt"]
+    assert 150 < reports[0].chunks < 260  # cut at 360 characters, not one 66,000-character chunk
+    assert time.perf_counter() - started < 300
+    # Embedding goes in batches of 16 sentences: a question waits for one batch at most, not for the upload.
+    assert len(waits) >= 3 and max(waits) < 8, waits
+
+
 # ---- cancellation ------------------------------------------------------------------------------------------
 def test_cancel_ingest_leaves_the_index_as_it_was(tmp_path: Path, make_settings: Callable[..., Settings]) -> None:
     a = Assistant.from_settings(make_settings(tmp_path / "data", ingest_embed_batch=4), progress=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.understanding.text import bigrams, sentences
+from assistant.understanding.text import bigrams, normalise, sentences
 
 MARK = re.compile(r"\[(\d+)\]")
 # Text in uploaded documents is data: sentences that address the assistant are never quoted or counted as support.
@@ -28,11 +28,13 @@ OVERLAP_FLOOR = 0.5  # share of the sentence's bigrams found in the passage: par
 CLAUSE_FLOOR = 0.4  # each clause of the sentence against its closest passage sentence: catches an invented clause
 
 # Negation cues, and words that contain one without negating anything (the QMS noun 不合格品, 无论, 未来 …).
-_NEGATION = re.compile(r"不|没|无|未|非|禁止|严禁|勿|免于")
+_NEGATION = re.compile(r"没有|禁止|严禁|不|没|无|未|非|勿|免于")
 _NOT_NEGATION = re.compile(r"不合格|不符合|不良|不断|不同|不仅|不论|不管|无论|有无|非常|未来|是否|无误")
-# The QMS's own negative terms are nouns (不合格品, 不符合项), so they are compared as words: "产品合格" against
+# What a negation negates: the two characters after it, past modal words ("不需要编制" negates 编制).
+_MODALS = re.compile(r"^(?:需要|需|要(?!求)|应当|应该|应|必须|必|须|用|得|可以|可|能|该|会|是|一定|再)")
+# The QMS's own negative terms are nouns (不合格品, 不符合项); they are compared as terms: "产品合格" against
 # "产品不合格" is a flip all the same.
-_NONCONFORMING = re.compile(r"不合格|不符合|不良")
+_TERMS = ("合格", "符合")
 # A sentence's word of a class must be matched by a word of the same class in the passage sentence it rests on.
 _CLASSES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # (words that trigger the check in the answer, words that satisfy it in the passage)
@@ -103,6 +105,41 @@ def overlap(sentence: str, passage: str) -> float:
 
 def negated(text: str) -> bool:
     return bool(_NEGATION.search(_NOT_NEGATION.sub("", text)))
+
+
+def negated_phrases(text: str) -> set[str]:
+    """What the text negates, as two-character phrases: "没有明确的要求" → {明确}, "非纸质文件" → {纸质}."""
+    plain = _NOT_NEGATION.sub(lambda m: "＿" * len(m.group(0)), normalise(text))
+    out = set()
+    for m in _NEGATION.finditer(plain):
+        rest = plain[m.end() :]
+        modal = _MODALS.match(rest)
+        phrase = rest[modal.end() if modal else 0 :][:2]
+        if len(phrase) == 2 and "＿" not in phrase:
+            out.add(phrase)
+    return out
+
+
+def _polarity_problem(clause: str, near: str) -> bool:
+    """Does the clause negate what the passage sentence does not, or state what its closest clause negates?
+
+    A negation in the answer may gather two clauses of the passage ("…非纸质信息也要关注" from "非纸质文件信息也应关注，
+    如：看板…"), so it is looked for in the whole sentence; the passage's negations count only in the closest clause,
+    since a long sentence negates one thing and states another ("更是不规范，而…使得文件的管理规范").
+    """
+    own = negated_phrases(clause)
+    if any(p not in negated_phrases(near) for p in own):
+        return True
+    near_clause, _ = _closest(clause, [c for c in _CLAUSE_CUT.split(near) if c.strip()] or [near])
+    plain = normalise(clause)
+    theirs = negated_phrases(near_clause)
+    if (theirs and not own) or any(p in plain and p not in own for p in theirs):
+        return True
+    for term in _TERMS:  # 不合格 / 不符合 as terms
+        said_not, said = f"不{term}" in clause, term in clause.replace(f"不{term}", "")
+        if (said_not and f"不{term}" not in near) or (said and term not in near.replace(f"不{term}", "")):
+            return True
+    return False
 
 
 def numbers(text: str) -> list[str]:
@@ -182,9 +219,7 @@ def check(sentence: str, passage: str, *, clean: bool = True) -> Check:
         if score < CLAUSE_FLOOR:
             return Check(False, whole, f"“{clause.strip()}”资料中没有")
         # Negation is judged on the closest clause of that sentence: a negation elsewhere in it is another matter.
-        near_clause, _ = _closest(clause, [c for c in _CLAUSE_CUT.split(near) if c.strip()] or [near])
-        flipped = bool(_NONCONFORMING.search(clause)) != bool(_NONCONFORMING.search(near_clause))
-        if negated(clause) != negated(near_clause) or flipped:
+        if _polarity_problem(clause, near):
             return Check(False, whole, f"“{clause.strip()}”与资料的肯定/否定不一致")
         for cls in _classes_in(clause):
             if not _satisfies(cls, near):

@@ -77,6 +77,7 @@ def test_unfaithful_sentences_fail(audit: Citation, sentence: str, why: str) -> 
         "小微企业内审应以产品和服务产生的痕迹为主线，重点看实际业务过程的操作是否一致。",
         "内部审核的信息可以用来处理问题和不符合项，也可用于与标杆比较。",
         "看板、图样、工艺图等非纸质文件信息也应关注。",
+        "内审员不应刻意要求某种文件载体，看板、图样、工艺图等非纸质信息也要关注。",  # one negation, two clauses
     ],
 )
 def test_faithful_paraphrases_pass(audit: Citation, sentence: str) -> None:
@@ -87,6 +88,10 @@ def test_negation_is_checked_in_both_directions() -> None:
     passage = "改进不必同时发生在所有领域，但应该具有持续性。"
     assert check("改进不必同时发生在所有领域。", passage).ok
     assert not check("改进必须同时发生在所有领域。", passage).ok
+    # A long sentence negates one thing and states another: a quotation of the stated part passes.
+    long = "文件的编制、使用、更新更是不规范，而标准的应用目的恰是要帮助管理者使得文件的管理规范和有序。"
+    assert check("标准的应用目的是帮助管理者使文件的管理规范和有序。", long).ok
+    assert not check("文件的编制、使用、更新都很规范。", long).ok
     # 不合格品 is a noun, not a negation.
     assert check("不合格品应进行标识和隔离。", "企业应对不合格品进行标识、隔离和处置。").ok
     assert not check("产品合格时应进行标识和隔离。", "产品不合格时应进行标识、隔离和处置。").ok

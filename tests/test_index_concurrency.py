@@ -86,7 +86,8 @@ def test_two_ingest_processes_keep_both_documents(tmp_path: Path, make_settings:
 def test_commands_and_readers_during_a_cli_ingest(tmp_path: Path, make_settings: Callable[..., Settings]) -> None:
     data = tmp_path / "data"
     reader = Assistant.from_settings(make_settings(data), progress=False)  # the running app, in this process
-    lines = [f"第{n}号冲床每日开机前由操作工点检离合器、润滑油位和光电保护装置，记录编号DJ{n:03d}。" for n in range(400)]
+    line = "第{n}号冲床每日开机前由操作工点检离合器、润滑油位和光电保护装置，记录编号DJ{n:03d}。"
+    lines = [line.format(n=n) for n in range(400)]
     doc = tmp_path / "冲床点检规程.md"
     doc.write_text(procedure("冲床点检规程", lines), encoding="utf-8")
 

@@ -10,7 +10,7 @@ from langchain_core.documents import Document
 from assistant.understanding.text import bigrams
 from ingest.chunking import SECTION_SEP, SUMMARY_KINDS
 
-__all__ = ["Citation", "bigrams", "citation_from", "short_section", "verify"]
+__all__ = ["Citation", "bigrams", "citation_from", "short_section"]
 
 _NUMERAL = re.compile(r"^([一二三四五六七八九十]+)、")
 _SUB = re.compile(r"^(（[一二三四五六七八九十]+）)")
@@ -83,15 +83,3 @@ def citation_from(doc: Document, n: int, prefer: tuple[str, ...] = ()) -> Citati
         chunk_id=str(doc.metadata.get("chunk_id", doc.id or "")),
         scanned=bool(doc.metadata.get("ocr", False)),
     )
-
-
-def verify(text: str, citations: list[Citation], floor: float = 0.3) -> tuple[str, list[Citation], int]:
-    """Deprecated shape of assistant.verification.verify_answer, kept until answering calls that directly.
-
-    Returns the checked text, the citations it still uses (none when the answer is rejected), and how many
-    sentences were dropped. `floor` is ignored: support is judged by assistant.grounding now.
-    """
-    from assistant.verification import verify_answer  # verification imports Citation from here
-
-    checked = verify_answer(text, citations, None)
-    return checked.text, (checked.citations if checked.accepted else []), len(checked.dropped)

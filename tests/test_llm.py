@@ -21,7 +21,7 @@ from support import INJECTION_LINE, INJECTION_PAYLOAD, shared_kb_dir, write_inje
 from support.openai_stub import INVENTED, LIE, OpenAIStub, free_port, message_text
 
 from assistant.answering import Answer, Answerer
-from assistant.citations import Citation, citation_from, verify
+from assistant.citations import Citation, citation_from
 from assistant.config import REPO_ROOT, Settings
 from assistant.errors import LLMUnavailableError
 from assistant.grounding import check
@@ -196,9 +196,9 @@ def test_verify_keeps_markers_with_their_sentence_and_the_line_breaks() -> None:
     ]
     # Markers after and before the full stop, a list, and one unsupported item.
     text = "内审每年至少一次。[1]管理评审由总经理主持[2]。\n\n- 评审输入包括内审结果[2]\n- 火星基地送咖啡[1]\n"
-    checked, used, dropped = verify(text, cites)
-    assert checked == "内审每年至少一次。[1]管理评审由总经理主持。[2]\n\n- 评审输入包括内审结果[2]"
-    assert [c.n for c in used] == [1, 2] and dropped == 1
+    checked = verify_answer(text, cites, None)
+    assert checked.text == "内审每年至少一次。[1]管理评审由总经理主持。[2]\n\n- 评审输入包括内审结果[2]"
+    assert [c.n for c in checked.citations] == [1, 2] and checked.dropped == ["- 火星基地送咖啡[1]\n"]
 
 
 @pytest.mark.parametrize(

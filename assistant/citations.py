@@ -7,10 +7,7 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
-from assistant.understanding.text import bigrams
 from ingest.chunking import SECTION_SEP, SUMMARY_KINDS
-
-__all__ = ["Citation", "bigrams", "citation_from", "short_section"]
 
 _NUMERAL = re.compile(r"^([一二三四五六七八九十]+)、")
 _SUB = re.compile(r"^(（[一二三四五六七八九十]+）)")

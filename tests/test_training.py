@@ -28,6 +28,7 @@ from assistant.training.quiz import grade, new_quiz
 from assistant.training.records import SCHEMA_VERSION, TrainingRecords, migrate, schema_version
 from assistant.training.scoring import key_point_coverage, parse_choice
 from assistant.training.service import Trainer
+from assistant.training.topics import CLAUSE_TOPIC
 
 CORPUS = REPO_ROOT / "corpus"
 
@@ -74,6 +75,7 @@ def test_every_question_is_supported_by_its_cited_passage(bank: QuestionBank) ->
     # Every topic and every role has material for a full quiz.
     assert all(bank.stats().get(t, 0) >= 9 for t in bank.catalogue.topic_names()), bank.stats()
     assert all(len(bank.select(role=r.name)) >= 30 for r in bank.catalogue.roles)
+    assert any(q.support.derived == "scenario" for q in bank.questions)
 
 
 def test_bank_is_deduplicated_and_distractors_are_not_in_the_passage(bank: QuestionBank) -> None:
@@ -95,6 +97,7 @@ def test_list_questions_use_the_guide_lists(bank: QuestionBank) -> None:
     assert formula.option_text(formula.answer[0]) == "合格数量÷一次检验总数量×100%"
     review = next(q for q in bank.questions if q.question == "简述管理评审的程序（按顺序）。")
     assert review.type == "short" and review.answer[0] == "确定评审时间，准备管理评审资料"
+    assert review.topics == [CLAUSE_TOPIC] and third.topics == [CLAUSE_TOPIC]  # step order: opt-in topic only
 
 
 def test_checker_rejects_unsupported_answers(bank: QuestionBank) -> None:
@@ -113,7 +116,7 @@ def test_checker_rejects_unsupported_answers(bank: QuestionBank) -> None:
 
 def test_roles_follow_the_training_levels(bank: QuestionBank) -> None:
     frontline = new_quiz(role="一线员工", n=15, seed=1, bank=bank)
-    assert all(q.difficulty <= 2 and "ISO 9001 条款" not in q.topics for q in frontline.questions)
+    assert all(q.difficulty <= 2 and not q.trivia and CLAUSE_TOPIC not in q.topics for q in frontline.questions)
     writers = bank.select(role="文件编写人员")
     assert any("文件和记录" in q.topics for q in writers)
     with pytest.raises(InputError, match="可选岗位"):
@@ -148,7 +151,7 @@ def test_grading_all_correct_all_wrong_and_multiple_choice_partial(bank: Questio
 
 def test_short_answer_gets_partial_credit_by_key_points(bank: QuestionBank) -> None:
     question = next(q for q in bank.questions if q.question == "简述改进的七个步骤（按顺序）。")
-    quiz = new_quiz("改进", n=1, seed=1, bank=QuestionBank(bank.knowledge, [question]))
+    quiz = new_quiz(CLAUSE_TOPIC, n=1, seed=1, bank=QuestionBank(bank.knowledge, [question]))
     half = grade(quiz, ["先明确问题，然后现状把握，再分析问题原因"])
     assert half.answers[0].covered == ["明确问题", "现状把握", "分析问题原因"]
     assert half.score == pytest.approx(100 * 3 / 7, abs=0.1) and not half.passed
@@ -277,7 +280,8 @@ def test_cli_quiz_new_json(cli) -> None:
 
 
 def test_cli_take_grades_and_saves_then_exports(cli, tmp_path: Path) -> None:
-    items = json.loads(cli("quiz", "new", "--topic", "内部审核", "--n", "5", "--seed", "11", "--json").output)
+    new = ("quiz", "new", "--topic", "内部审核", "--role", "一线员工", "--n", "5", "--seed", "11", "--json")
+    items = json.loads(cli(*new).output)
     typed = [("".join(i["answer"]) if i["type"] != "short" else i["reference"]) for i in items]
     typed = ["正确" if i["type"] == "true_false" and t == "A" else t for i, t in zip(items, typed, strict=True)]
     result = cli(

@@ -116,7 +116,7 @@ def test_short_answers_are_judged_by_the_model(stub: OpenAIStub, tmp_path: Path)
     fallback = next(
         a for a in trainer.grade(quiz, {short.id: "乱写一通，成立内审小组"}).answers if a.question_id == short.id
     )
-    assert fallback.graded_by == "key_points" and fallback.covered == ["成立内审小组"]
+    assert fallback.graded_by == "meaning" and fallback.covered == ["成立内审小组"]
 
 
 def test_unreachable_or_broken_model_falls_back_silently(stub: OpenAIStub, tmp_path: Path) -> None:
@@ -131,4 +131,4 @@ def test_unreachable_or_broken_model_falls_back_silently(stub: OpenAIStub, tmp_p
         short = next((q for q in quiz.questions if q.type == "short"), None)
         if short is not None:
             graded = trainer.grade(quiz, {short.id: short.reference})
-            assert next(a for a in graded.answers if a.question_id == short.id).graded_by == "key_points"
+            assert next(a for a in graded.answers if a.question_id == short.id).graded_by == "meaning"

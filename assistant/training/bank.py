@@ -1,7 +1,9 @@
 """The question bank: every template question made from the structured knowledge, without an LLM.
 
-Sources: the guide's lists (gen_lists), paired facts and table 3-1 (gen_special), clause summaries
-(gen_clauses) and the hand-written questions in corpus/catalogue/quiz_extra.yaml. Questions are
+Sources: role scenarios (gen_scenarios, corpus/catalogue/scenarios.yaml), the hand-written questions in
+corpus/catalogue/quiz_extra.yaml, the guide's lists (gen_lists), paired facts and table 3-1 (gen_special) and
+clause summaries (gen_clauses). Memory items (clause numbers, headings, step order, 保持/保留) go to the opt-in
+topic 条款知识（内审员） only. Questions are
 de-duplicated by their normalised text and tagged with the roles whose topics and difficulty they fit.
 """
 
@@ -14,11 +16,12 @@ from pathlib import Path
 
 from assistant.training.gen_clauses import ClauseQuestions
 from assistant.training.gen_lists import list_questions
+from assistant.training.gen_scenarios import ScenarioQuestions
 from assistant.training.gen_special import special_questions
 from assistant.training.knowledge import CLAUSES_SOURCE, GUIDE_SOURCE, Knowledge, load_knowledge
 from assistant.training.models import Citation, Question, Support, normalise
 from assistant.training.qbuild import choice, judge, short
-from assistant.training.topics import Catalogue
+from assistant.training.topics import CLAUSE_TOPIC, Catalogue
 
 
 class QuestionBank:
@@ -33,6 +36,7 @@ class QuestionBank:
     def build(cls, corpus_dir: Path) -> QuestionBank:
         knowledge = load_knowledge(Path(corpus_dir))
         bank = cls(knowledge)
+        bank.add(ScenarioQuestions(knowledge, bank.catalogue).all())
         bank.add(curated_questions(knowledge))
         bank.add(special_questions(knowledge, bank.catalogue))
         bank.add(list_questions(knowledge, bank.catalogue))
@@ -47,17 +51,22 @@ class QuestionBank:
             if key in self._seen:
                 continue
             self._seen.add(key)
-            if not q.roles:
+            if q.trivia or CLAUSE_TOPIC in q.topics:
+                # Memory items (and chapter-number items the generators tag so) live only in the opt-in topic:
+                # no staff quiz and no other topic draws them.
+                q.topics, q.roles = [CLAUSE_TOPIC], []
+            elif not q.roles:
                 q.roles = self.catalogue.roles_for(q.topics, q.difficulty)
             self.questions.append(q)
             added.append(q)
         return added
 
     def select(self, topic: str | None = None, role: str | None = None) -> list[Question]:
-        """Questions of a topic (main or secondary) and/or fit for a role."""
-        self.catalogue.check_topic(topic)
-        self.catalogue.role(role)
-        return [q for q in self.questions if (topic is None or topic in q.topics) and (role is None or role in q.roles)]
+        """Questions of a topic (main or secondary; loose names resolve) and/or fit for a role (or its alias)."""
+        topic = self.catalogue.check_topic(topic)
+        found = self.catalogue.role(role)
+        name = found.name if found else None
+        return [q for q in self.questions if (topic is None or topic in q.topics) and (name is None or name in q.roles)]
 
     def get(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)

@@ -2,8 +2,9 @@
 
 For each question: the citation text occurs verbatim (line by line) in guide.md or clauses.yaml; its
 `support.present` phrases occur in it and `support.absent` ones do not; the correct options (or key points)
-are in the passage — or, for "not one of" questions, the other options are and the answer is not; and answers
-derived from clauses.yaml (clause number/title, documented information, principle) agree with that file.
+are in the passage — or, for "not one of" questions, the other options are and the answer is not; answers
+derived from clauses.yaml (clause number/title, documented information, principle) agree with that file; and role
+scenario items cite their clause's summary and key right/wrong actions exactly as scenarios.yaml gives them.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def check_question(q: Question, k: Knowledge) -> list[str]:
         positions = [normalise(c.text).find(normalise(p)) for p in s.present]
         if positions != sorted(positions):
             problems.append("原文中的顺序与题目不符")
+    if s.derived == "scenario":
+        return problems + _scenario(q, k)
     if q.type == "short":
         problems += [f"要点“{p}”不在原文中" for p in q.answer if not _in(p, c.text)]
         return problems
@@ -104,6 +107,33 @@ def _derived(q: Question, k: Knowledge, correct: list[str], wrong: list[str]) ->
     if kind == "section_heading":
         return [] if heading_name(c.section) == answer else ["答案与原文所在章节标题不符"]
     return [f"未知的推导方式 {kind}"]
+
+
+def _scenario(q: Question, k: Knowledge) -> list[str]:
+    """A scenario item: cited sentences from its clause's summary, and the key agrees with scenarios.yaml."""
+    data = next((s for s in k.scenarios if str(s.get("id")) == q.scenario), None)
+    if data is None:
+        return [f"情景 {q.scenario or '（空）'} 不在 scenarios.yaml 中"]
+    clause = k.clauses.get(q.citation.clause, {})
+    problems = []
+    if str(data["clause"]) != q.citation.clause or q.citation.text not in str(clause.get("summary", "")):
+        problems.append("引用原文不是情景所依据条款的要点")
+    right, wrong = [str(r) for r in data["right"]], [str(w) for w in data["wrong"]]
+    if q.type == "short":
+        return problems + ([] if q.answer == [str(p) for p in data["points"]] else ["简答要点与情景不符"])
+    if q.type == "true_false":
+        action = q.question.rpartition("正确的做法是：")[2].removesuffix("。")
+        true = action in right
+        if not true and action not in wrong:
+            problems.append("判断题的做法不在情景的正确或错误做法中")
+        elif true != (q.answer == ["A"]):
+            problems.append("判断题答案与情景不符")
+        return problems
+    correct = [q.option_text(a) for a in q.answer]
+    others = [o for i, o in enumerate(q.options) if LETTERS[i] not in q.answer]
+    if not all(c in right for c in correct) or not all(o in wrong for o in others):
+        problems.append("正确选项须取自情景的正确做法，其余选项须取自错误做法")
+    return problems
 
 
 def check_questions(questions: list[Question], k: Knowledge) -> CheckReport:

@@ -1,6 +1,7 @@
 """Questions from the guide's lists (corpus/catalogue/guide_lists.yaml), cited to the sentence naming them.
 
-Templates: which one belongs / does not belong, select all that belong, true/false per item, the n-th step of
+Templates: which one belongs / does not belong, select all that belong, true/false statements (as many true as
+false per list), the n-th step of
 an ordered list, the step after a given one, and "list them" short answers. Distractors come from the
 hand-picked pools in quiz_topics.yaml and are dropped when they occur in the cited passage or overlap an item,
 so no wrong option is secretly right.
@@ -18,7 +19,7 @@ from assistant.training.topics import Catalogue
 
 # Lists whose facts are asked by gen_special instead: their item names are not "members" in the usual sense.
 SPECIAL = {"monitoring_levels", "training_levels", "pdca_chapters"}
-MAX_TRUE_STATEMENTS = 6
+MAX_FALSE_STATEMENTS = 4
 
 
 class ListContext:
@@ -124,9 +125,11 @@ def _membership(ctx: ListContext) -> Iterator[Question]:
 
 
 def _statements(ctx: ListContext) -> Iterator[Question]:
+    """As many true statements as false ones (each list balanced), so always answering 正确 scores half."""
     rng = rng_for(ctx.id, "statements")
-    items = ctx.items if len(ctx.items) <= MAX_TRUE_STATEMENTS else rng.sample(ctx.items, MAX_TRUE_STATEMENTS)
-    for item in items:
+    falses = ctx.distractors[:MAX_FALSE_STATEMENTS]
+    count = min(len(ctx.items), max(len(falses), 1))
+    for item in rng.sample(ctx.items, count):
         yield judge(
             f"“{item}”是{ctx.phrase}之一。",
             True,
@@ -135,7 +138,7 @@ def _statements(ctx: ListContext) -> Iterator[Question]:
             explanation=f"正确。指南列出的{ctx.named}包括“{item}”。",
             support=Support(present=[item]),
         )
-    for wrong in ctx.distractors[:2]:
+    for wrong in falses:
         yield judge(
             f"“{wrong}”是{ctx.phrase}之一。",
             False,
@@ -178,10 +181,14 @@ def _order(ctx: ListContext) -> Iterator[Question]:
 
 def _listing(ctx: ListContext) -> Question:
     stem = f"简述{ctx.phrase}（按顺序）。" if ctx.stepwise else f"请列举{ctx.phrase}。"
-    return short(
+    question = short(
         stem,
         ctx.items,
         topics=ctx.topics,
         citation=ctx.citation,
         explanation=f"要点：{ctx.listing()}。" + ("注意先后顺序。" if ctx.ordered else ""),
     )
+    if ctx.stepwise:
+        question.support.ordered = True  # reciting steps in order is a memory item (条款知识)
+    question.answer_form, question.contrast = "list", list(ctx.distractors)
+    return question

@@ -128,7 +128,7 @@ def _length(units: list[Unit]) -> int:
 
 
 class Knowledge:
-    """guide.md, clauses.yaml and the catalogue files of one corpus directory."""
+    """guide.md, clauses.yaml and the catalogue files (lists, quiz topics, curated items, scenarios) of one corpus."""
 
     def __init__(self, corpus_dir: Path) -> None:
         self.corpus_dir = Path(corpus_dir)
@@ -167,6 +167,10 @@ class Knowledge:
     @cached_property
     def curated(self) -> list[dict]:
         return list(self._catalogue("quiz_extra.yaml").get("questions", []))
+
+    @cached_property
+    def scenarios(self) -> list[dict]:
+        return list(self._catalogue("scenarios.yaml").get("scenarios", []))
 
     def _catalogue(self, name: str) -> dict:
         path = self.corpus_dir / "catalogue" / name

@@ -53,7 +53,12 @@ class Support(BaseModel):
     index: int | None = None  # the answer is present[index] (the n-th step)
     # The answer follows from clauses.yaml rather than from words in the passage:
     # clause_title | clause_number | clause_of_text | doc_info | principle_of_text | section_heading
+    # scenario: a role situation whose actions rest on the cited clause sentence (its `present` basis phrases)
     derived: str = ""
+
+
+# Memory items (clause number/title, "which section", 保持/保留): the opt-in topic 条款知识（内审员） only.
+TRIVIA_DERIVED = {"clause_title", "clause_number", "clause_of_text", "doc_info", "section_heading"}
 
 
 class Question(BaseModel):
@@ -71,6 +76,12 @@ class Question(BaseModel):
     difficulty: int = Field(default=2, ge=1, le=3)
     support: Support = Field(default_factory=Support)
     origin: Literal["template", "curated", "llm"] = "template"
+    scenario: str = ""  # id of the scenarios.yaml situation this item puts the trainee in; "" for knowledge items
+    # Short answers: "statement" wants sentences that say what and why; "list" ("请列举…") accepts the bare items.
+    answer_form: Literal["statement", "list"] = "statement"
+    # Short answers: plausible but wrong answers (a scenario's wrong actions, a list's distractors). The grader
+    # credits a key point only when the answer is closer to it than to any of these.
+    contrast: list[str] = Field(default_factory=list)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -97,6 +108,12 @@ class Question(BaseModel):
         return self
 
     @property
+    def trivia(self) -> bool:
+        """Recall of numbering, headings, step order or 保持/保留 rather than knowing what to do."""
+        s = self.support
+        return s.derived in TRIVIA_DERIVED or s.index is not None or s.ordered
+
+    @property
     def objective(self) -> bool:
         return self.type != "short"
 
@@ -119,6 +136,8 @@ class Question(BaseModel):
             "id": self.id,
             "type": self.type,
             "topic": self.topic,
+            "roles": self.roles,
+            "scenario": self.scenario,
             "difficulty": self.difficulty,
             "question": self.question,
             "options": self.options,
@@ -136,6 +155,8 @@ class Quiz(BaseModel):
     questions: list[Question]
     pass_mark: float = 80.0
     created_at: datetime = Field(default_factory=datetime.now)
+    mode: Literal["quiz", "mock", "drill"] = "quiz"  # a practice quiz, a timed mock exam, or wrong-answer drill
+    time_limit_min: int | None = None  # mock exams: answers submitted later than this still grade, marked late
 
 
 class GradedAnswer(BaseModel):
@@ -145,7 +166,10 @@ class GradedAnswer(BaseModel):
     score: float = Field(ge=0.0, le=1.0)  # share of the question's credit
     covered: list[str] = Field(default_factory=list)  # short answers: key points found
     missing: list[str] = Field(default_factory=list)
-    graded_by: Literal["exact", "key_points", "llm"] = "exact"
+    graded_by: Literal["exact", "key_points", "meaning", "llm"] = "exact"
+    unsure: list[str] = Field(default_factory=list)  # short answers: key points the grader could not decide
+    # "pending" (待复核): the verdict hangs on unsure points; a trainer accepts or rejects it (records.py).
+    review: Literal["", "pending", "accepted", "rejected"] = ""
     feedback: str
     citation: Citation
 
@@ -160,3 +184,11 @@ class QuizResult(BaseModel):
     @property
     def correct_count(self) -> int:
         return sum(a.correct for a in self.answers)
+
+    @property
+    def pending(self) -> int:
+        """Answers waiting for a trainer (待复核): until then the result is not competence evidence."""
+        return sum(a.review == "pending" for a in self.answers)
+
+
+REVIEW_NAMES = {"": "自动评分", "pending": "待复核", "accepted": "复核通过", "rejected": "复核未通过"}

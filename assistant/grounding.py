@@ -2,7 +2,8 @@
 
 Character bigrams alone let "不需要编制内审计划" pass against "编制内审计划" (one extra character pair), so after
 the overlap test every clause of the sentence is aligned with its closest passage sentence and must agree with it:
-- negation (不/没有/无需/未/非/禁止 …) on the aligned clause, in both directions;
+- negation (不/没有/无需/未/非/禁止 …): what the sentence negates the passage sentence negates too, and what the
+  closest passage clause negates the sentence does not state (不合格/不符合 are compared as terms);
 - obligation and quantity words (必须/应/需要/至少/每年/所有 …) must be stated by the aligned passage sentence;
 - every number in the sentence must occur in the passage.
 Text in uploads that addresses the assistant ("忽略以上指令……") is removed from a passage before any of this, so
@@ -101,10 +102,6 @@ def overlap(sentence: str, passage: str) -> float:
     """Share of the sentence's character bigrams found in the passage: 1.0 for a quotation, ~0 if unrelated."""
     s = bigrams(MARK.sub("", sentence))
     return len(s & bigrams(passage)) / len(s) if s else 0.0
-
-
-def negated(text: str) -> bool:
-    return bool(_NEGATION.search(_NOT_NEGATION.sub("", text)))
 
 
 def negated_phrases(text: str) -> set[str]:

@@ -30,7 +30,7 @@ from assistant.prompt_data import format_context
 from assistant.prompts import answer_prompt_texts, load_answer_prompt, load_chat_prompt
 from assistant.service import Assistant
 from assistant.understanding import ConceptModel, analyse
-from assistant.verification import check_rewrite, split_marked_sentences, verify_answer
+from assistant.verification import Verified, check_rewrite, split_marked_sentences, verify_answer
 from ingest.chunking import chunk_markdown
 
 KEY = "sk-test-qms-0123456789"
@@ -283,7 +283,9 @@ def guide_citations() -> list[Citation]:
     return [citation_from(d, i + 1) for i, d in enumerate(chosen)]
 
 
-def ask_model(stub: OpenAIStub, model: str, citations: list[Citation], question: str = "内审怎么做？", **kw: object):
+def ask_model(
+    stub: OpenAIStub, model: str, citations: list[Citation], question: str = "内审怎么做？", **kw: object
+) -> tuple[str, Verified]:
     """One answer round trip the way answering does it: intent prompt, escaped data, stream, verify."""
     settings = stub_settings(stub, llm_model=model, **kw)
     analysis = analyse(question)

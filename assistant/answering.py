@@ -37,6 +37,7 @@ class Answer:
     backend: str = "extractive"
     notice: str | None = None
     intent: str = ""
+    topic: str = ""  # the concept the answer is about (after the subject vote), e.g. "topic.internal_audit"
 
     def sources_markdown(self) -> str:
         lines = []
@@ -183,7 +184,9 @@ class Answerer:
         docs, signals = self.search(analysis.standalone, k=self.settings.retrieve_k, analysis=analysis)
         has_user = any(d.metadata.get("kind") == "user" for d in docs)
         decision = decide(analysis, signals, self.settings, self.concepts, has_user_docs=has_user, docs=docs)
-        base = Answer("", True, [], question, analysis.standalone, "extractive", notice, analysis.intent)
+        analysis = rank_subjects(analysis, signals.clause_ranking)
+        topic = analysis.topic.id if analysis.topic else ""
+        base = Answer("", True, [], question, analysis.standalone, "extractive", notice, analysis.intent, topic)
         if not decision.covered or not docs:
             yield replace(base, text=not_covered_text(decision), covered=False, backend="none")
             return
@@ -192,10 +195,9 @@ class Answerer:
 
             result = yield from llm_answer(self, analysis, docs, decision)
             if isinstance(result, Answer):
-                yield replace(result, question=question, notice=notice or result.notice)
+                yield replace(result, question=question, notice=notice or result.notice, topic=topic)
                 return
             notice = notice or result
-        analysis = rank_subjects(analysis, signals.clause_ranking)
         text, used = self.extractive(analysis, docs, signals.clause_ranking)
         gaps = gap_lines(decision)
         if gaps:
@@ -211,7 +213,9 @@ class Answerer:
         budget = 160 if whole_list else (220 if opener else 320)
         # Only passages about the subject itself explain "how"; in a scenario the framing ("内审时发现…") has no
         # say. Without a structured opener, off-subject passages are still better than nothing.
-        relevant = [d for d in docs if on_subject(d, analysis)]
+        relevant = [
+            d for i, d in enumerate(docs) if on_subject(d, analysis) or (i == 0 and analysis.intent != "scenario")
+        ]
         docs = relevant if relevant or opener else docs
         body = guide_parts(analysis.standalone, docs, analysis, max_chars=budget, max_chunks=2 if opener else 3)
         seen = {p.text for p in opener}

@@ -241,11 +241,12 @@ def main_clause(topic: Concept, ranked: tuple[str, ...]) -> str:
 
 
 def rank_subjects(analysis: Analysis, ranked: tuple[str, ...]) -> Analysis:
-    """In a described situation several topics appear. Two witnesses vote for the finding: the words (the order of
-    the concepts the analysis found) and the meaning (the clause summaries retrieval ranked highest). The concept
-    with the best combined vote leads ("发现…供应商…培训记录" is judged by the clause both point at)."""
+    """When a question names several topics, two witnesses vote for its subject: the words (the order of the
+    concepts the analysis found) and the meaning (the clause summaries retrieval ranked highest). The concept with
+    the best combined vote leads ("生产过程有啥风险" is about 风险; a described finding is judged by the clause both
+    point at)."""
     subjects = [c for c in analysis.concepts if not c.extra.get("generic")]
-    if analysis.intent != "scenario" or len(subjects) < 2 or not ranked:
+    if len(subjects) < 2 or not ranked:
         return analysis
 
     def vote(item: tuple[int, Concept]) -> float:

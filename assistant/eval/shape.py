@@ -40,9 +40,10 @@ def debris(answer: Answer) -> list[str]:
 
 def whole_list(answer: Answer, analysis: Analysis) -> bool | None:
     """For a list/count question whose subject has a list in the guide: are all its items in the answer?"""
-    if analysis.intent not in {"list", "count"} or analysis.topic is None:
+    if analysis.intent not in {"list", "count"} or not answer.topic:
         return None
-    items = analysis.topic.extra.get("list_items")
+    topic = next((c for c in analysis.concepts if c.id == answer.topic), None)
+    items = topic.extra.get("list_items") if topic else None
     if not items:
         return None
     return all(str(item) in answer.text for item in items)

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
+from assistant.understanding.text import sentences as split_sentences
+
 SECTION_SEP = " > "
 # Metadata `kind`s of the own-words ISO summaries (one chunk each), as opposed to guide or company text.
 SUMMARY_KINDS = frozenset({"clause", "principle"})
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _PAGE = re.compile(r"^<!-- page: (\d+) -->$")
 _COMMENT = re.compile(r"^<!--.*-->$")
-_SENTENCE = re.compile(r"(?<=[。！？；!?;])")
 
 
 @dataclass
@@ -115,7 +116,7 @@ def _split_soft(block: _Block, max_chars: int) -> list[str]:
             cur.append(row)
         pieces.append("\n".join(cur))
         return pieces
-    sentences = [s for s in _SENTENCE.split(block.text) if s]
+    sentences = split_sentences(block.text)
     pieces, cur = [], ""
     for sentence in sentences:
         if cur and len(cur) + len(sentence) > max_chars:
@@ -174,7 +175,6 @@ def chunk_markdown(
     return docs
 
 
-_VECTOR_SPLIT = re.compile(r"(?<=[。！？；])|\n")
 
 
 def vector_texts(doc: Document, min_chars: int = 5) -> list[str]:
@@ -186,7 +186,7 @@ def vector_texts(doc: Document, min_chars: int = 5) -> list[str]:
     if doc.metadata.get("kind") in SUMMARY_KINDS:
         return [doc.page_content]
     heading = str(doc.metadata.get("section", "")).split(SECTION_SEP)[-1]
-    parts = [p.strip(" -*|") for p in _VECTOR_SPLIT.split(doc.page_content)]
+    parts = [p.strip(" -*|") for line in doc.page_content.split("\n") for p in split_sentences(line)]
     texts = [f"{heading}：{p}" for p in parts if len(p) >= min_chars and not set(p) <= set("|-: ")]
     return texts or [index_text(doc)]
 

@@ -15,14 +15,13 @@ from pathlib import Path
 import yaml
 
 from assistant.training.models import normalise
+from assistant.understanding.text import sentence_pieces
 
 # Same `source` values as the index (ingest.index.CORPUS_*), so citations match retrieved chunks.
 GUIDE_SOURCE = "corpus/guide/guide.md"
 CLAUSES_SOURCE = "corpus/iso9001/clauses.yaml"
 SEP = " > "
 _HEADING = re.compile(r"^(#{2,5})\s+(.+?)\s*$")
-# Cut after sentence-final punctuation unless a closing quote/bracket follows it.
-_SENTENCE_CUT = re.compile(r"(?<=[。！？])(?![”’」』）)])")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster on clauses.yaml
 
 
@@ -71,7 +70,7 @@ class Guide:
                 guide.units.append(Unit(section, no, start, len(line.rstrip())))
                 continue
             pos = start
-            for piece in _SENTENCE_CUT.split(line[start:].rstrip()):
+            for piece in sentence_pieces(line[start:].rstrip(), semicolons=False):
                 if piece.strip():
                     lead = len(piece) - len(piece.lstrip())
                     guide.units.append(Unit(section, no, pos + lead, pos + len(piece.rstrip())))

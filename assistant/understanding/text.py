@@ -31,10 +31,14 @@ _loaded: set[Path] = set()
 _extra_words: set[str] = set()
 
 
+def sentence_pieces(text: str, *, semicolons: bool = True) -> list[str]:
+    """The text cut into sentences as written (spaces kept), so positions can be counted through them."""
+    return (_SENTENCE_END if semicolons else _STRONG_END).split(text)
+
+
 def sentences(text: str, *, semicolons: bool = True) -> list[str]:
     """Sentences of a paragraph, stripped; with `semicolons=False` only 。！？ end one."""
-    pattern = _SENTENCE_END if semicolons else _STRONG_END
-    return [p.strip() for p in pattern.split(text) if p.strip()]
+    return [p.strip() for p in sentence_pieces(text, semicolons=semicolons) if p.strip()]
 
 
 def add_words(words: Iterable[str]) -> None:

@@ -1,6 +1,7 @@
 """Loaders: a file on disk → one Markdown text with page markers, ready for chunking.
 
-Every format ends up as Markdown so that a single heading-aware chunker serves all of them.
+Every format ends up as Markdown so that a single heading-aware chunker serves all of them. PDF pages without a
+text layer (scans) are read by OCR (`ingest.ocr`) when the caller's `OcrOptions` allow it.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import DocumentLoadError
+from assistant.errors import DocumentLoadError, QMSError
 from ingest.normalise import normalise_plain_text
 from ingest.ocr import OcrOptions, PageText, ocr_pdf_pages
 
@@ -157,7 +158,9 @@ def _load_pdf(path: Path, ocr: OcrOptions) -> LoadedText:
 def _ocr_pages(path: Path, pages: list[int], ocr: OcrOptions) -> list[PageText]:
     try:
         return ocr_pdf_pages(path, pages, ocr)
-    except (ImportError, OSError, RuntimeError) as exc:
+    except QMSError:
+        raise
+    except Exception as exc:
         # A missing or broken OCR install (onnxruntime, OpenCV) must not look like a broken PDF.
         raise DocumentLoadError(
             f"PDF“{path.name}”是扫描件，但文字识别（OCR）组件无法运行（{type(exc).__name__}）。"

@@ -218,10 +218,11 @@ def test_schema_upgrades_from_version_1(tmp_path: Path, bank: QuestionBank) -> N
         )
     store = TrainingRecords(path)
     with sqlite3.connect(path) as conn:
-        assert schema_version(conn) == SCHEMA_VERSION == 2
+        assert schema_version(conn) == SCHEMA_VERSION == 3
     old = store.attempts()[0]
     assert (old.employee, old.role, old.department) == ("王五", "一线员工", "装配车间")
     assert old.question_count == 3 and old.correct_count == 2 and old.questions == []
+    assert old.mode == "quiz" and old.review_status == "" and old.evidence  # v3 defaults for old rows
     store.save("王五", "一线员工", "装配车间", quiz, result)
     assert len(store.attempts(name="王五")) == 2
     with sqlite3.connect(path) as conn:
@@ -244,7 +245,7 @@ def test_csv_and_xlsx_exports_are_auditor_ready(tmp_path: Path, bank: QuestionBa
     assert float(rows[1][5]) == 100 and rows[1][7] == "合格"
 
     wb = load_workbook(export_xlsx(records, tmp_path / "记录.xlsx"))
-    assert wb.sheetnames == ["培训记录", "答题明细"]
+    assert wb.sheetnames == ["培训记录", "答题明细", "能力矩阵", "能力矩阵明细"]
     sheet = wb["培训记录"]
     assert "ISO 9001" in sheet["A1"].value and "7.2" in sheet["A1"].value
     assert [c.value for c in sheet[3]] == HEADERS

@@ -1,7 +1,9 @@
 """Training records as CSV (utf-8-sig, so Excel shows the Chinese) and as a formatted Excel workbook.
 
 The workbook is meant to be shown to an auditor as the documented information ISO 9001 7.2 asks an
-organisation to retain as evidence of competence: a summary sheet 培训记录 and a per-question sheet.
+organisation to retain as evidence of competence: a summary sheet 培训记录 (with each attempt's evidence status),
+a per-question sheet, and the competence matrix (person × role × topic, date passed, score) built from confirmed
+attempts only. Text typed by trainees is written as inert text, never as a formula.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from assistant.errors import InputError
 from assistant.training.models import LETTERS, TYPE_NAMES
+from assistant.training.practice import competence_matrix, matrix_grid
 from assistant.training.records import AttemptRecord
 
 HEADERS = [
@@ -26,7 +29,12 @@ HEADERS = [
     "答对题数",
     "题目数",
     "测验编号",
+    "方式",
+    "证据状态",
 ]
+MODE_NAMES = {"quiz": "练习测验", "mock": "模拟考试", "drill": "错题重练"}
+EVIDENCE_NAMES = {"": "已评定", "pending": "待复核（不计入能力证据）", "confirmed": "已复核确认"}
+MATRIX_HEADERS = ["员工", "岗位", "部门", "主题", "合格日期", "最高得分", "测验次数"]
 DETAIL_HEADERS = [
     "员工",
     "日期",
@@ -40,7 +48,7 @@ DETAIL_HEADERS = [
     "依据（章节/条款）",
 ]
 TITLE = "员工培训记录（ISO 9001:2015 7.2 能力：保留的能力证据）"
-_WIDTHS = [10, 12, 12, 16, 20, 8, 8, 10, 10, 8, 16]
+_WIDTHS = [10, 12, 12, 16, 20, 8, 8, 10, 10, 8, 16, 10, 22]
 # Text a spreadsheet would read as a formula (or DDE call): "=HYPERLINK(…)", "+cmd", "-1+2", "@SUM(…)".
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -72,6 +80,8 @@ def summary_row(r: AttemptRecord) -> list[object]:
         r.correct_count,
         r.question_count,
         r.quiz_id,
+        MODE_NAMES.get(r.mode, r.mode) + ("（超时）" if r.late else ""),
+        EVIDENCE_NAMES.get(r.review_status, r.review_status),
     ]
 
 
@@ -171,6 +181,14 @@ def export_xlsx(records: list[AttemptRecord], path: Path) -> Path:
 
     details = wb.create_sheet("答题明细")
     table(details, DETAIL_HEADERS, [row for r in records for row in detail_rows(r)], _DETAIL_WIDTHS, first=1)
+    # Person × role × topic from confirmed evidence only (待复核 attempts wait for the trainer).
+    cells = competence_matrix(records)
+    headers, grid = matrix_grid(cells)
+    matrix = wb.create_sheet("能力矩阵")
+    table(matrix, headers, grid, [10, 12, 12, *[22] * (len(headers) - 3)], first=1)
+    listing = wb.create_sheet("能力矩阵明细")
+    rows = [[c.employee, c.role, c.department, c.topic, c.passed_at or "未合格", c.score, c.attempts] for c in cells]
+    table(listing, MATRIX_HEADERS, rows, [10, 12, 12, 22, 20, 10, 10], first=1)
     wb.save(path)
     return path
 

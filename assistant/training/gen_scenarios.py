@@ -125,7 +125,7 @@ class ScenarioQuestions:
             topics=s.topics,
             question=f"{lead}{s.ask}请用自己的话写出要点，并说明理由。",
             answer=s.points,
-            reference="；".join(s.right) + "。" + s.why,
+            reference="；".join(s.points) + "。理由：" + s.why,
             explanation=s.why,
             citation=citation,
             support=support,

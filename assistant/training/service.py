@@ -7,17 +7,31 @@ to `Assistant.ask`, which is the only part that opens the index.
 
 from __future__ import annotations
 
+import random
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
+from uuid import uuid4
 
 from assistant.config import Settings, load_settings
+from assistant.errors import InputError
 from assistant.training import quiz as quizzes
 from assistant.training.bank import QuestionBank, default_bank
 from assistant.training.check import CheckReport, check_questions
 from assistant.training.export import export_csv, export_xlsx
-from assistant.training.models import Question, Quiz, QuizResult
+from assistant.training.models import Question, Quiz, QuizResult, stable_id
+from assistant.training.practice import (
+    ItemStats,
+    MatrixCell,
+    PendingAnswer,
+    TopicProgress,
+    competence_matrix,
+    item_stats,
+    pending_answers,
+    progress,
+)
 from assistant.training.records import AttemptRecord, Employee, TrainingRecords
+from assistant.training.wrong_book import WrongEntry
 
 if TYPE_CHECKING:
     from assistant.answering import Answer
@@ -90,16 +104,99 @@ class Trainer:
         extra = self.llm_questions(topic) if topic and use_llm is not False else []
         return quizzes.new_quiz(topic, role, n, seed, bank=self.bank, pass_mark=pass_mark, extra=extra)
 
+    def mock_exam(
+        self,
+        topic: str | None = None,
+        role: str | None = None,
+        n: int = 20,
+        minutes: int = 30,
+        pass_mark: float = 80.0,
+        seed: int | None = None,
+    ) -> Quiz:
+        """A timed mock exam: a fixed question count, time limit and pass mark; reviewed question by question."""
+        return quizzes.new_quiz(
+            topic, role, n, seed, bank=self.bank, pass_mark=pass_mark, time_limit_min=minutes, mode="mock"
+        )
+
+    def drill_quiz(self, name: str, n: int = 10, seed: int | None = None) -> Quiz:
+        """A quiz of the trainee's open wrong-answer book; each question leaves it after two right answers in a row."""
+        entries = self.store.wrong_book(name.strip())
+        if not entries:
+            raise InputError(f"{name.strip() or '该员工'}的错题本是空的：没有需要重练的题目。")
+        rng = random.Random(seed)
+        picked = entries[: max(n, 1) * 2]
+        rng.shuffle(picked)
+        questions = [Question.model_validate(e.question) for e in picked[:n]]
+        quiz_id = (
+            stable_id("drill", name, str(seed), *(q.id for q in questions)) if seed is not None else uuid4().hex[:12]
+        )
+        return Quiz(id=quiz_id, topic=None, questions=questions, mode="drill")
+
     def grade(self, quiz: Quiz, answers: quizzes.Answers) -> QuizResult:
+        """The one grading path of the CLI (`qms quiz take/grade`), the web tab and Python."""
         return quizzes.grade(quiz, answers, settings=self.settings)
+
+    def quiz_from_json(self, data: object) -> Quiz:
+        """A quiz written by `qms quiz new --json` (a list of items, or {"questions": [...]}) for `qms quiz grade`.
+
+        Items still in the bank are taken from it, so grading uses exactly what the UI would (key points,
+        contrasts, answer form); others are rebuilt from the JSON.
+        """
+        items = data.get("questions") if isinstance(data, dict) else data
+        if not isinstance(items, list) or not items:
+            raise InputError("测验文件应为 `qms quiz new --json` 输出的题目列表。")
+        questions = []
+        for raw in items:
+            if not isinstance(raw, dict):
+                raise InputError("测验文件中的每道题应为一个 JSON 对象。")
+            known = self.bank.get(str(raw.get("id", "")))
+            if known is not None:
+                questions.append(known)
+                continue
+            try:
+                fields = {k: v for k, v in raw.items() if k in Question.model_fields}
+                questions.append(Question.model_validate({"topics": [raw.get("topic") or "综合"], **fields}))
+            except ValueError as exc:
+                raise InputError(f"测验文件中的题目无法读取（{raw.get('id', '无编号')}）：{exc}") from exc
+        quiz_id = stable_id("file", *(q.id for q in questions))
+        pass_mark = float(data.get("pass_mark", 80.0)) if isinstance(data, dict) else 80.0
+        return Quiz(id=quiz_id, questions=questions, pass_mark=pass_mark)
 
     # ---- records -------------------------------------------------------------------------------------
     @cached_property
     def store(self) -> TrainingRecords:
         return TrainingRecords(self.settings.training_db)
 
-    def record(self, employee: str, role: str, department: str, quiz: Quiz, result: QuizResult) -> AttemptRecord:
-        return self.store.save(employee, role, department, quiz, result)
+    def record(
+        self,
+        employee: str,
+        role: str,
+        department: str,
+        quiz: Quiz,
+        result: QuizResult,
+        *,
+        duration_s: float | None = None,
+    ) -> AttemptRecord:
+        return self.store.save(employee, role, department, quiz, result, duration_s=duration_s)
+
+    def pending_reviews(self) -> list[PendingAnswer]:
+        return pending_answers(self.store.attempts())
+
+    def review(self, attempt_id: int, question_id: str, accept: bool, reviewer: str) -> AttemptRecord:
+        """A trainer confirms (or rejects) a 待复核 short answer; confirmed attempts count as 7.2 evidence."""
+        return self.store.review(attempt_id, question_id, accept, reviewer)
+
+    def wrong_book(self, name: str) -> list[WrongEntry]:
+        return self.store.wrong_book(name.strip())
+
+    def progress(self, name: str | None = None) -> list[TopicProgress]:
+        return progress(self.records(name))
+
+    def item_stats(self, topic: str | None = None) -> list[ItemStats]:
+        return item_stats(self.records(topic=topic))
+
+    def matrix(self) -> list[MatrixCell]:
+        return competence_matrix(self.records())
 
     def records(self, name: str | None = None, topic: str | None = None) -> list[AttemptRecord]:
         return self.store.attempts(name=name, topic=topic)

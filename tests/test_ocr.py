@@ -111,6 +111,20 @@ def test_prose_lines_join_into_paragraphs_and_headings() -> None:
 
 
 # ---- the engine on generated pages -----------------------------------------------------------------------
+def test_engine_uses_its_own_sessions_without_memory_patterns(reader: PageReader, cjk_font: Path) -> None:
+    line = draw_page(["质量手册"], cjk_font).image.crop((0, 0, 600, 300))
+    assert "质量手册" in reader.read(np.array(line)).markdown
+    # With memory patterns onnxruntime keeps a plan per input shape; every text line has its own width, so a
+    # long scan grew by ~60 MB a page. The sessions that ran are ours, on the CPU.
+    for step, section in (
+        (reader.engine.text_det, reader.engine.cfg.Det),
+        (reader.engine.text_rec, reader.engine.cfg.Rec),
+    ):
+        assert step.session.session is section.session
+        assert section.session.get_session_options().enable_mem_pattern is False
+        assert section.session.get_providers() == ["CPUExecutionProvider"]
+
+
 @pytest.mark.parametrize("which", ["procedure", "card"])
 def test_clean_pages_are_read_exactly(reader: PageReader, which: str, request: pytest.FixtureRequest) -> None:
     page: Page = request.getfixturevalue(which)

@@ -26,8 +26,8 @@ class LoadedText:
     fmt: str
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
-    # Pages read by OCR (scans without a text layer): page number → mean character confidence (0–1).
-    ocr_pages: dict[int, float] = field(default_factory=dict)
+    # Pages read by OCR (scans without a text layer), by page number: their text and mean confidence (0–1).
+    ocr_pages: dict[int, PageText] = field(default_factory=dict)
 
 
 def sniff_format(path: Path) -> str:
@@ -127,10 +127,10 @@ def _load_pdf(path: Path, ocr: OcrOptions) -> LoadedText:
     except (PdfReadError, OSError, ValueError, KeyError, TypeError) as exc:
         raise DocumentLoadError(f"PDF“{path.name}”已损坏或格式不正确，无法读取（{type(exc).__name__}）。") from exc
     warnings: list[str] = []
-    ocr_pages: dict[int, float] = {}
+    ocr_pages: dict[int, PageText] = {}
     if empty_pages and ocr.enabled:
         for page in _ocr_pages(path, empty_pages, ocr):
-            ocr_pages[page.page] = round(page.confidence, 3)
+            ocr_pages[page.page] = page
             if page.markdown.strip():
                 texts[page.page] = page.markdown
         warnings += _ocr_warnings(empty_pages, ocr_pages, texts, ocr.low_confidence)
@@ -168,15 +168,15 @@ def _ocr_pages(path: Path, pages: list[int], ocr: OcrOptions) -> list[PageText]:
         ) from exc
 
 
-def _ocr_warnings(scanned: list[int], confidences: dict[int, float], texts: dict[int, str], floor: float) -> list[str]:
+def _ocr_warnings(scanned: list[int], read: dict[int, PageText], texts: dict[int, str], floor: float) -> list[str]:
     """What a person should know about the recognised pages: which were read, which to check by eye."""
     out = [f"第 {_page_list(scanned)} 页是扫描件，已用文字识别（OCR）读取。"]
     blank = [n for n in scanned if n not in texts]
     if blank:
         out.append(f"第 {_page_list(blank)} 页没有识别出文字（可能是空白页或图片）。")
-    low = [n for n in scanned if n in texts and confidences.get(n, 0.0) < floor]
+    low = [n for n in scanned if n in texts and read[n].confidence < floor]
     if low:
-        detail = "、".join(f"第 {n} 页 {confidences[n]:.2f}" for n in low)
+        detail = "、".join(f"第 {n} 页 {read[n].confidence:.2f}" for n in low)
         out.append(f"识别置信度低于 {floor:.2f}，请人工核对：{detail}。")
     return out
 

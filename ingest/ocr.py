@@ -238,10 +238,17 @@ def ocr_pdf_pages(path: Path, pages: list[int], options: OcrOptions) -> list[Pag
     return out
 
 
-def mark_recognised(docs: list[Document], pages: dict[int, float]) -> None:
-    """Tag chunks that come from OCR'd pages, so citations can say the text was recognised, not read."""
+def mark_recognised(docs: list[Document], pages: dict[int, PageText]) -> None:
+    """Tag chunks that hold OCR'd text, so citations can say the text was recognised, not read.
+
+    A chunk is tagged when it starts on a recognised page, or when it carries a line of one: a scanned page
+    without a heading of its own continues the section (and so the chunk) of the page before it.
+    """
     for doc in docs:
-        page = doc.metadata.get("page")
-        if page in pages:
+        page = pages.get(doc.metadata.get("page"))  # type: ignore[arg-type]
+        if page is None:
+            lines = [line for line in doc.page_content.splitlines() if len(line.strip()) >= 6]
+            page = next((p for p in pages.values() if any(line in p.markdown for line in lines)), None)
+        if page is not None:
             doc.metadata["ocr"] = True
-            doc.metadata["ocr_confidence"] = pages[page]
+            doc.metadata["ocr_confidence"] = round(page.confidence, 3)

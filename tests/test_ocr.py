@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.pdfs import make_procedure_pdf
 from support.scans import (
     CARD_BLOCKS,
     PROCEDURE_BLOCKS,
@@ -32,7 +33,7 @@ from assistant.errors import DocumentLoadError, IngestCancelled
 from assistant.service import Assistant
 from ingest.chunking import chunk_markdown
 from ingest.loaders import PAGE_MARKER, load_file
-from ingest.ocr import OcrOptions, PageReader, page_reader
+from ingest.ocr import OcrOptions, PageReader, mark_recognised, page_reader
 from ingest.ocr_layout import TextBox, page_markdown, rows_of
 
 
@@ -157,7 +158,7 @@ def test_deskew_keeps_the_rows_of_a_tilted_table(reader: PageReader, cjk_font: P
 def test_image_only_pdf_is_recognised_page_by_page(scan_pdf: Path) -> None:
     loaded = load_file(scan_pdf, ocr=OcrOptions(low_confidence=0.999))
     assert loaded.pages == 2 and set(loaded.ocr_pages) == {1, 2}
-    assert all(0.9 <= c <= 1.0 for c in loaded.ocr_pages.values()), loaded.ocr_pages
+    assert all(0.9 <= p.confidence <= 1.0 for p in loaded.ocr_pages.values()), loaded.ocr_pages
     markdown = loaded.markdown
     assert markdown.index(PAGE_MARKER.format(n=1)) < markdown.index(SCANNED_FACT[:12])
     assert markdown.index(PAGE_MARKER.format(n=2)) < markdown.index(
@@ -165,7 +166,7 @@ def test_image_only_pdf_is_recognised_page_by_page(scan_pdf: Path) -> None:
     )
     assert loaded.warnings[0] == "第 1–2 页是扫描件，已用文字识别（OCR）读取。"
     # The floor was set high on purpose: exactly the pages under it are listed for a person to check.
-    low = [n for n, c in loaded.ocr_pages.items() if c < 0.999]
+    low = [n for n, p in loaded.ocr_pages.items() if p.confidence < 0.999]
     assert low, loaded.ocr_pages  # the ruled table page is never read with perfect certainty
     listed = [w for w in loaded.warnings if "请人工核对" in w]
     assert len(listed) == 1 and all((f"第 {n} 页" in listed[0]) == (n in low) for n in loaded.ocr_pages)
@@ -176,6 +177,37 @@ def test_image_only_pdf_is_recognised_page_by_page(scan_pdf: Path) -> None:
     assert len(table_chunks) == 1
     rows = [table_row(r) for r in CARD_BLOCKS[1]]  # type: ignore[union-attr]
     assert "\n".join([rows[0], "| --- | --- | --- | --- |", *rows[1:]]) in table_chunks[0].page_content
+
+
+def test_mixed_pdf_reads_text_pages_and_recognises_only_the_scanned_one(
+    tmp_path: Path, cjk_font: Path, card: Page
+) -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.append(make_procedure_pdf(tmp_path / "文字.pdf", cjk_font))  # three pages with a text layer
+    writer.append(save_image_pdf([card.image], tmp_path / "卡.pdf"))
+    path = tmp_path / "内审程序（含扫描附件）.pdf"
+    writer.write(path)
+
+    loaded = load_file(path, ocr=OcrOptions())
+    assert loaded.pages == 4 and list(loaded.ocr_pages) == [4]
+    assert loaded.warnings == ["第 4 页是扫描件，已用文字识别（OCR）读取。"]
+    docs = chunk_markdown(loaded.markdown, source="mixed")
+    mark_recognised(docs, loaded.ocr_pages)
+    # The card has no heading of its own, so its rows continue the last text page's section and chunk:
+    # that chunk is tagged too, the pure text chunks are not.
+    card_row = "| 采购过程 | 采购申请单 | 合格物料 | 采购部 |"
+    scanned = [d for d in docs if d.metadata.get("ocr")]
+    assert scanned and all(card_row in d.page_content or d.metadata["page"] == 4 for d in scanned)
+    assert all(d.metadata["ocr_confidence"] == round(loaded.ocr_pages[4].confidence, 3) for d in scanned)
+    assert any(card_row in d.page_content for d in scanned)
+    assert [d for d in docs if "ocr" not in d.metadata and d.metadata["page"] < 4]
+
+    # Switched off, the text pages still load and the skipped page is named with the way to switch it on.
+    off = load_file(path, ocr=OcrOptions(enabled=False))
+    assert off.ocr_pages == {} and "采购过程" not in off.markdown and "内部审核" in off.markdown
+    assert off.warnings == ["1 页没有文字层（可能是图片），已跳过；开启文字识别（QMS_OCR_ENABLED=true）可读取这些页。"]
 
 
 def test_ocr_switched_off_keeps_the_clear_chinese_error(scan_pdf: Path) -> None:

@@ -222,7 +222,8 @@ class Answerer:
         body = [p for p in body if p.text not in seen and not (whole_list and p.item)]
         # A list introduction whose items were left out says nothing.
         body = [p for i, p in enumerate(body) if not p.text.endswith(("：", ":")) or (body[i + 1 :] or [p])[0].item]
-        parts = opener + body
+        basis = [p for p in opener if p.basis]
+        parts = [p for p in opener if not p.basis] + body + basis
         text, used = assemble(parts, analysis.topic_clauses)
         note = clause_line(used, analysis)
         return (text + "\n\n" + note if note else text), used

@@ -37,6 +37,7 @@ class Part:
     text: str
     doc: Document | None = None
     item: bool = False
+    basis: bool = False  # the "依据：" line: shown after the explanation that rests on it
 
 
 class Composer:
@@ -97,6 +98,7 @@ class Composer:
         handler = {
             "scenario": self.scenario,
             "yes_no": self.yes_no,
+            "comparison": self.compare,
             "count": self.whole_list,
             "list": self.whole_list,
             "records": self.records,
@@ -105,14 +107,14 @@ class Composer:
             "definition": self.definition,
         }.get(a.intent)
         parts = handler(a, topic, main) if handler else []
-        if not parts and main and a.intent not in {"list", "count"}:
+        if not parts and main:
             part = self.requirement(main)
             parts = [part] if part else []
         if main and not any(p.doc is not None and p.doc.metadata.get("kind") == "clause" for p in parts):
             # Name the clause the answer rests on, even when the opener quotes the guide (a list).
             clause, doc = self.clause(main), self.clause_doc(main)
             if clause is not None and doc is not None:
-                parts.append(Part(f"依据：ISO 9001 {main}（{clause.extra['title']}）", doc))
+                parts.append(Part(f"依据：ISO 9001 {main}（{clause.extra['title']}）", doc, basis=True))
         return parts
 
     def clause_overview(self, number: str) -> list[Part]:
@@ -169,6 +171,16 @@ class Composer:
             "**需要。**" if re.search(r"(要|需要|必须|应该|一定)", a.question) else "**要看是否满足 ISO 9001 的要求：**"
         )
         return [Part(lead + part.text, part.doc)]
+
+    def compare(self, a: Analysis, topic: Concept, main: str) -> list[Part]:
+        """A comparison the concept model states as a fact ("纠正和纠正措施的区别")."""
+        for concept in a.concepts:
+            for fact in concept.extra.get("facts") or []:
+                if any(cue in a.question for cue in fact.get("cue", [])):
+                    basis = concept.clauses[0] if concept.clauses else main
+                    doc = self.clause_doc(basis) if basis else None
+                    return [Part(f"**{fact['verdict']}**{fact['text']}", doc)]
+        return []
 
     def whole_list(self, a: Analysis, topic: Concept, main: str) -> list[Part]:
         list_id = topic.extra.get("list")
@@ -271,8 +283,14 @@ def guide_parts(question: str, docs: list[Document], a: Analysis, *, max_chars: 
     if not how:
         return []
     out: list[Part] = []
+    # Table rows belong to their table (表 3-1): quoted when the subject's own section holds it.
+    own_sections = {s for c in a.concepts for s in c.sections}
     for group in extract(question, how, max_chars=max_chars, max_chunks=max_chunks, expanded=a.search_query):
         doc = how[group[0].chunk]
+        section = str(doc.metadata.get("section", ""))
+        in_own = any(section == s or section.startswith(s + SECTION_SEP) for s in own_sections)
+        if not in_own or a.intent == "definition":
+            group = [u for u in group if not u.is_row]
         items = [u for u in group if u.is_item]
         for unit in group:
             if not unit.is_item and unit.text.endswith(("：", ":")) and not items:

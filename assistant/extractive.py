@@ -31,6 +31,7 @@ class Unit:
     pos: int
     is_item: bool
     score: float = 0.0
+    is_row: bool = False  # a table row: data of that table, quoted only when the question is about it
 
 
 def units_of(doc: Document, chunk: int) -> list[Unit]:
@@ -61,6 +62,7 @@ def units_of(doc: Document, chunk: int) -> list[Unit]:
                         chunk,
                         len(units),
                         True,
+                        is_row=True,
                     )
                 )
         else:

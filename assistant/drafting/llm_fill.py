@@ -16,6 +16,7 @@ from assistant.config import Settings
 from assistant.drafting.models import DraftDocument, Procedure, ProcessCard
 from assistant.errors import LLMUnavailableError
 from assistant.llm import get_chat_model, structured
+from assistant.prompt_data import escape_data
 
 PROMPT_DIR = Path("drafting")
 MAX_CONTEXT_CHARS = 3000
@@ -37,7 +38,8 @@ def drafting_model(settings: Settings) -> BaseChatModel | None:
 def context_text(chunks: list[Document]) -> str:
     parts, used = [], 0
     for i, doc in enumerate(chunks, 1):
-        piece = f"[{i}] {doc.metadata.get('section', '')}\n{doc.page_content.strip()}"
+        # Passages (uploads among them) are data: their tags and markers cannot close the prompt's data block.
+        piece = f"[{i}] {escape_data(str(doc.metadata.get('section', '')))}\n{escape_data(doc.page_content.strip())}"
         if used + len(piece) > MAX_CONTEXT_CHARS:
             break
         parts.append(piece)

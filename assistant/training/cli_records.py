@@ -99,5 +99,5 @@ def stats(topic: str | None = TopicOpt, top: int = typer.Option(20, "--top", hel
     if not items:
         typer.echo("还没有答题记录。")
     for item in items[:top]:
-        rates = "  ".join(f"{x}{'*' if x in item.answer else ''}:{r:.0%}" for x, r in item.choice_rates().items())
+        rates = item.rates_text()
         typer.echo(f"答对率 {item.difficulty:.0%}（{item.answered} 人次） {item.question[:40]}\n    {rates}")

@@ -69,6 +69,10 @@ class ItemStats:
             for i in range(len(self.options))
         }
 
+    def rates_text(self) -> str:
+        """Option choice rates, e.g. "A*:60%  B:30%  C:10%  D:0%" (* marks a correct option)."""
+        return "  ".join(f"{x}{'*' if x in self.answer else ''}:{r:.0%}" for x, r in self.choice_rates().items())
+
 
 def item_stats(records: list[AttemptRecord]) -> list[ItemStats]:
     """Per question asked: how often answered right and, for choice items, how often each option was chosen."""

@@ -118,3 +118,12 @@ def test_every_scenario_role_is_a_role_concept(bank) -> None:
     assert set(STAFF) <= roles
     for scenario in bank.knowledge.scenarios:
         assert set(scenario["situations"]) <= roles, scenario["id"]
+
+
+def test_a_quiz_spreads_over_situations(bank) -> None:
+    quiz = new_quiz("文件", "库管", n=8, seed=3, bank=bank)
+    asked = Counter(q.source_key for q in quiz.questions if q.scenario)
+    assert asked and max(asked.values()) <= 2  # no situation asked four times over
+    for seed in range(10):
+        staff = new_quiz(role="班组长", n=10, seed=seed, bank=bank)
+        assert max(Counter(q.source_key for q in staff.questions).values()) <= 2

@@ -108,6 +108,11 @@ class Question(BaseModel):
         return self
 
     @property
+    def source_key(self) -> str:
+        """What a quiz should not ask twice: the situation of a scenario item, else the cited passage."""
+        return f"{self.scenario}/{','.join(self.roles)}" if self.scenario else self.citation.text
+
+    @property
     def trivia(self) -> bool:
         """Recall of numbering, headings, step order or 保持/保留 rather than knowing what to do."""
         s = self.support

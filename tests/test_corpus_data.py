@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ingest.clean_guide import DEFAULT_RAW
+
 ROOT = Path(__file__).resolve().parents[1]
 CLAUSES_PATH = ROOT / "corpus" / "iso9001" / "clauses.yaml"
 LISTS_PATH = ROOT / "corpus" / "catalogue" / "guide_lists.yaml"
-RAW_GUIDE = Path(__file__).resolve().parents[2] / "shared/seed/guide-2020-sme-iso9001.md"
+RAW_GUIDE = DEFAULT_RAW  # the raw source is committed with the corpus (corpus/seed/)
 
 SEP = " > "
 

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ingest.clean_guide import DEFAULT_RAW
+
 REPO = Path(__file__).resolve().parents[1]
 QUESTIONS = REPO / "tests" / "eval" / "questions.yaml"
-SEED = Path(__file__).resolve().parents[2] / "shared/seed/guide-2020-sme-iso9001.md"
+SEED = DEFAULT_RAW  # the raw source is committed with the corpus (corpus/seed/)
 CLEANED = REPO / "corpus" / "guide" / "guide.md"
 
 

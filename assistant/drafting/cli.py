@@ -45,7 +45,7 @@ def _drafter(no_index: bool) -> Drafter:
         return Drafter(settings)
     from assistant.service import Assistant
 
-    _console().print("正在打开知识库索引（首次使用需要建立索引，约一分钟）……", style="dim")
+    _console().print("正在打开知识库索引……", style="dim")
     return Drafter(Assistant.from_settings(settings, progress=False))
 
 

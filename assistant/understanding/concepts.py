@@ -19,6 +19,7 @@ from assistant.errors import InputError
 from assistant.understanding.models import Concept, Match
 from assistant.understanding.text import bigrams, normalise
 
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the concept files load ~10x faster
 _CORE_KEYS = {"id", "kind", "name", "aliases", "clauses", "sections", "description"}
 
 
@@ -205,7 +206,7 @@ def concept_files(corpus_dir: Path) -> list[Path]:
 
 
 def read_concept_file(path: Path) -> list[dict[str, Any]]:
-    rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    rows = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER) or []
     if not isinstance(rows, list):
         raise ValueError(f"{path}: a concepts file is a YAML list of mappings")
     return rows

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from assistant.understanding.concepts import concept_files, read_concept_file
+from assistant.understanding.concepts import LOADER, concept_files, read_concept_file
 
 
 def concept_file_rows(corpus_dir: Path) -> list[dict[str, Any]]:
@@ -23,7 +23,7 @@ def clause_rows(corpus_dir: Path) -> list[dict[str, Any]]:
     path = Path(corpus_dir) / "iso9001" / "clauses.yaml"
     if not path.exists():
         return []
-    clauses = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("clauses", [])
+    clauses = (yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER) or {}).get("clauses", [])
     titles = Counter(str(c["title_zh"]) for c in clauses)
     rows = []
     for c in clauses:
@@ -56,7 +56,7 @@ def list_rows(corpus_dir: Path) -> list[dict[str, Any]]:
     path = Path(corpus_dir) / "catalogue" / "guide_lists.yaml"
     if not path.exists():
         return []
-    lists = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("lists", [])
+    lists = (yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER) or {}).get("lists", [])
     return [
         {
             "id": f"list.{entry['id']}",

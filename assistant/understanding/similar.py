@@ -30,6 +30,8 @@ class ConceptVectors:
 
     def matrix(self) -> np.ndarray:
         with self._lock:
+            if self._matrix is None and not self.concepts:
+                self._matrix = np.zeros((0, 0), dtype=np.float32)
             if self._matrix is None:
                 vectors = np.asarray(self._embed([concept_text(c) for c in self.concepts]), dtype=np.float32)
                 norms = np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9

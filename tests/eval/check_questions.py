@@ -25,7 +25,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
 DEFAULT_QUESTIONS = HERE / "questions.yaml"
-GUIDE_REL = Path("shared/seed/guide-2020-sme-iso9001.md")
+GUIDE_REL = Path("corpus/seed/guide-2020-sme-iso9001.md")  # the raw source, committed with the corpus
 CLAUSES_REL = Path("corpus/iso9001/clauses.yaml")
 
 TOP_SECTIONS = (
@@ -50,7 +50,7 @@ BAD_CHARS = set(string.punctuation) | set(string.whitespace)
 
 
 def find_guide(start: Path = REPO_ROOT) -> Path | None:
-    """The seed guide: ``<repo>/shared/...`` (device copies) or ``<repo>/../shared/...`` (worktrees)."""
+    """The raw seed guide committed at ``<repo>/corpus/seed/``."""
     for base in (start, start.parent):
         if (base / GUIDE_REL).is_file():
             return base / GUIDE_REL

@@ -297,7 +297,3 @@ def guide_parts(question: str, docs: list[Document], a: Analysis, *, max_chars: 
                 continue  # a list introduction without its items says nothing
             out.append(Part(unit.text, doc, item=unit.is_item))
     return out
-
-
-def section_label(doc: Document) -> str:
-    return str(doc.metadata.get("section", "")).split(SECTION_SEP)[-1]

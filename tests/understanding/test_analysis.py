@@ -93,6 +93,8 @@ def test_resolve_get_lookup_nearest() -> None:
         MODEL.get("topic.no_such_thing")
     small = ConceptModel.from_rows([{"id": "t.a", "kind": "t", "name": "甲乙", "aliases": ["丙丁"]}])
     assert [c.id for c in small.resolve("问丙丁")] == ["t.a"]
+    small.register("step.blow", kind="process_step", name="吹膜", aliases=["吹塑薄膜"], clauses=["8.5.1"])
+    assert small.lookup("吹塑薄膜").clauses == ("8.5.1",) and small.resolve("吹膜车间")[0].id == "step.blow"
 
 
 def test_one_sentence_splitter_keeps_closing_brackets() -> None:

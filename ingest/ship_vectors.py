@@ -14,16 +14,21 @@ import time
 from assistant.config import Settings, load_settings
 from assistant.embedding_cache import ShippedVectors, shipped_vectors_path, vector_key, write_shipped_vectors
 from assistant.embeddings import embedding_model_id, get_embeddings
+from assistant.understanding import ConceptModel
+from assistant.understanding.similar import ConceptVectors, concept_text
 from ingest.chunking import vector_texts
 from ingest.index import corpus_sources
 
 
 def corpus_vector_texts(settings: Settings) -> list[str]:
-    """Every text the index embeds for the committed corpus, in index order, without repeats."""
+    """Every text the index embeds for the committed corpus, in index order, without repeats; then the topic
+    descriptions that questions are compared with by meaning (assistant/understanding/similar.py)."""
     texts: list[str] = []
     for _, make_docs in corpus_sources(settings).values():
         for doc in make_docs():
             texts += vector_texts(doc)
+    model = ConceptModel.load(settings.corpus_dir)
+    texts += [concept_text(c) for c in ConceptVectors(model, lambda _: []).concepts]
     return list(dict.fromkeys(texts))
 
 

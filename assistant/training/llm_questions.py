@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from assistant.config import Settings
 from assistant.errors import LLMUnavailableError
+from assistant.prompt_data import escape_data
 from assistant.prompts import load_prompt
 from assistant.training.knowledge import CLAUSES_SOURCE, GUIDE_SOURCE, Knowledge
 from assistant.training.models import TRUE_FALSE_OPTIONS, Citation, Question, Support, normalise
@@ -143,7 +144,8 @@ def generate(
         return []
     if not chunks:
         return []
-    passages = "\n\n".join(f"[{i}]（{c.section}）\n{c.text}" for i, c in enumerate(chunks, 1))
+    # Passages (uploads among them) are data: their tags and markers cannot break out of the prompt's data block.
+    passages = "\n\n".join(f"[{i}]（{escape_data(c.section)}）\n{escape_data(c.text)}" for i, c in enumerate(chunks, 1))
     prompt = load_prompt(settings, "training/generate_questions").format(topic=topic, count=count, passages=passages)
     try:
         out = structured(model, LLMQuestions, [HumanMessage(prompt)], settings)

@@ -177,3 +177,42 @@ def test_many_drafts_download_as_one_zip(tmp_path: Path) -> None:
     bundle = Path(one_download(paths, tmp_path / "起草文件-Word.zip"))
     with zipfile.ZipFile(bundle) as zf:
         assert zf.namelist() == [p.name for p in paths] and zf.read(paths[2].name) == paths[2].read_bytes()
+
+
+def test_cancel_button_stops_a_running_import_and_keeps_the_knowledge_base(
+    built_assistant, tmp_path: Path, monkeypatch
+) -> None:
+    import threading
+
+    from assistant.errors import IngestCancelled
+    from assistant.web.kb_tab import KnowledgeBaseHandlers
+
+    handlers = KnowledgeBaseHandlers(built_assistant)
+    before = {s["source"] for s in built_assistant.list_sources()}
+    doc = tmp_path / "长篇规程.md"
+    doc.write_text(
+        "# 长篇规程\n\n"
+        + "\n\n".join(
+            f"## 第{i}节\n\n第{i}节规定了第{i}号工序的检验方法和记录要求，操作工按此执行。" for i in range(400)
+        ),
+        encoding="utf-8",
+    )
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            built_assistant.ingest_files([doc], progress=False)
+            outcome["finished"] = True
+        except IngestCancelled as exc:
+            outcome["cancelled"] = str(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    message = ""
+    while worker.is_alive() and not message:  # press the button as soon as the import is under way
+        threading.Event().wait(0.2)
+        message = handlers.cancel(None)
+    worker.join(timeout=120)
+    assert "取消" in message
+    assert "cancelled" in outcome and "已取消导入" in str(outcome["cancelled"]), outcome
+    assert {s["source"] for s in built_assistant.list_sources()} == before

@@ -42,6 +42,13 @@ class KnowledgeBaseHandlers:
         return (ingest_markdown(report), *self.table())
 
     @user_errors
+    def cancel(self, request: gr.Request) -> str:
+        """Stop a running import at its next page or embedding batch; the knowledge base stays as it was."""
+        require_admin(self.assistant.settings, request, "取消导入")
+        self.assistant.cancel_ingest()
+        return "已请求取消导入：当前文件处理到下一页或下一批向量时停止，知识库保持原样。"
+
+    @user_errors
     def remove(self, source: str | None, request: gr.Request) -> tuple:
         require_admin(self.assistant.settings, request, "删除文档")
         if not source:
@@ -63,7 +70,7 @@ def build_kb_tab(assistant: Assistant, demo: gr.Blocks) -> None:
     gr.Markdown(
         "内置知识库包含《小微企业应用 ISO 9001 提升质量管理的实施指南》和 ISO 9001:2015 条款要点。"
         f"可以上传企业自己的文件（PDF、Word .docx、Markdown、TXT，单个不超过 {limit} MB），问答时一并检索。"
-        "扫描件 PDF 需先做文字识别（OCR）。"
+        "扫描件 PDF 会自动做文字识别（OCR，每页约 3 秒），引用时标注“扫描识别”；导入较慢时可以点“取消导入”。"
         + ("导入、删除文档和重建索引仅限管理员账号。" if assistant.settings.app_auth else "")
     )
     with gr.Row():
@@ -76,6 +83,7 @@ def build_kb_tab(assistant: Assistant, demo: gr.Blocks) -> None:
         )
         with gr.Column(scale=1):
             upload = gr.Button("导入知识库", variant="primary", elem_id="qms-kb-upload")
+            cancel = gr.Button("取消导入", elem_id="qms-kb-cancel")
             rebuild = gr.Button("重建索引", elem_id="qms-kb-rebuild")
     status = gr.Markdown(label="处理结果", elem_id="qms-kb-status")
     table = gr.Dataframe(
@@ -95,5 +103,7 @@ def build_kb_tab(assistant: Assistant, demo: gr.Blocks) -> None:
     )
     delete.click(handlers.remove, [choice], outputs, api_name="kb_delete")
     rebuild.click(handlers.rebuild, None, outputs, api_name="kb_rebuild")
+    # Not queued behind the import it cancels: it only sets a flag.
+    cancel.click(handlers.cancel, None, status, api_name="kb_cancel", queue=False)
     demo.load(handlers.table, None, [table, choice], api_name="kb_list")
-    show_to_admins(demo, assistant.settings, [files, upload, rebuild, choice, delete])
+    show_to_admins(demo, assistant.settings, [files, upload, cancel, rebuild, choice, delete])

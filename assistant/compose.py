@@ -115,7 +115,23 @@ class Composer:
             clause, doc = self.clause(main), self.clause_doc(main)
             if clause is not None and doc is not None:
                 parts.append(Part(f"依据：ISO 9001 {main}（{clause.extra['title']}）", doc, basis=True))
-        return parts
+        return parts + self.also(a, topic, main, ranked)
+
+    def also(self, a: Analysis, topic: Concept, main: str, ranked: tuple[str, ...]) -> list[Part]:
+        """A second topic of the question, when both witnesses agree it matters: the words name it and its
+        clause summary is among the three the question came closest to ("供应商…培训记录" touches 7.2 too)."""
+        others = [c for c in a.concepts if c is not topic and not c.extra.get("generic") and c.id not in a.by_meaning]
+        if not others or not main:
+            return []
+        second = main_clause(others[0], ranked)
+        related = second.startswith(main + ".") or main.startswith(second + ".") or second == main
+        if not second or related or second not in ranked[:3]:
+            return []
+        clause, doc = self.clause(second), self.clause_doc(second)
+        if clause is None or doc is None:
+            return []
+        summary = sentences(clause.description, semicolons=False)[0]
+        return [Part(f"另涉及 ISO 9001 {second}（{clause.extra['title']}）：{summary}", doc, basis=True)]
 
     def clause_overview(self, number: str) -> list[Part]:
         part = self.requirement(number, n=2)

@@ -88,7 +88,7 @@ def stated(line: str, answer: Answer) -> bool:
     if any(quoted(line, c.text) for c in answer.citations):
         return True
     body = re.sub(r"^(- )?(\d+\. )?", "", _norm(line)).strip()
-    body = re.sub(r"^(判定|要求|纠正措施|纠正|依据|建议的不符合项描述)：", "", body)
+    body = re.sub(r"^(判定|要求|纠正措施|纠正|依据|建议的不符合项描述)：", "", body).removeprefix("另涉及 ")
     body = re.sub(r"^共 \d+ 项（(.*)）：$", r"\1", body).removesuffix("：")  # a list's heading
     body = re.sub(r"^[\d.]+ 包括 \d+ 个子条款$", "", body)
     body = re.sub(

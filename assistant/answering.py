@@ -13,10 +13,11 @@ from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 
 from assistant.citations import Citation, citation_from
-from assistant.compose import Composer, Part, Passages, guide_parts, rank_subjects
+from assistant.compose import Composer, Part, Passages, guide_parts
 from assistant.config import Settings
 from assistant.retrieval import SearchSignals
 from assistant.scope import decide, gap_lines, not_covered_text
+from assistant.subject import rank_subjects
 from assistant.understanding import Analysis, ConceptModel
 from ingest.chunking import SECTION_SEP
 

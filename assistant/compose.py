@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
 from assistant.extractive import extract
+from assistant.subject import main_clause
 from assistant.understanding import Analysis, Concept, ConceptModel
 from assistant.understanding.text import sentences
 from ingest.chunking import SECTION_SEP, SUMMARY_KINDS
@@ -172,12 +173,19 @@ class Composer:
         body = _QUESTION_TAIL.sub("", question)
         return any(cue in body for cue in cues)
 
-    def yes_no(self, a: Analysis, topic: Concept, main: str) -> list[Part]:
-        for concept in a.concepts:  # the subject's facts first, then those of other concepts in the question
+    def fact(self, a: Analysis, main: str) -> Part | None:
+        """A committed own-words fact whose cue words the question uses: the subject's first, then the others'."""
+        for concept in a.concepts:
             for fact in concept.extra.get("facts") or []:
                 if any(cue in a.question for cue in fact.get("cue", [])):
                     basis = concept.clauses[0] if concept.clauses else main
-                    return [Part(f"**{fact['verdict']}**{fact['text']}", self.clause_doc(basis) if basis else None)]
+                    return Part(f"**{fact['verdict']}**{fact['text']}", self.clause_doc(basis) if basis else None)
+        return None
+
+    def yes_no(self, a: Analysis, topic: Concept, main: str) -> list[Part]:
+        fact = self.fact(a, main)
+        if fact is not None:
+            return [fact]
         if re.search(r"(记录|形成文件|文件化|写下来)", a.question):
             return self.records(a, topic, main)
         part = self.requirement(main) if main else None
@@ -190,13 +198,8 @@ class Composer:
 
     def compare(self, a: Analysis, topic: Concept, main: str) -> list[Part]:
         """A comparison the concept model states as a fact ("纠正和纠正措施的区别")."""
-        for concept in a.concepts:
-            for fact in concept.extra.get("facts") or []:
-                if any(cue in a.question for cue in fact.get("cue", [])):
-                    basis = concept.clauses[0] if concept.clauses else main
-                    doc = self.clause_doc(basis) if basis else None
-                    return [Part(f"**{fact['verdict']}**{fact['text']}", doc)]
-        return []
+        fact = self.fact(a, main)
+        return [fact] if fact is not None else []
 
     def whole_list(self, a: Analysis, topic: Concept, main: str) -> list[Part]:
         list_id = topic.extra.get("list")
@@ -253,44 +256,6 @@ class Composer:
             return []
         doc = self.clause_doc(main) if main else None
         return [Part(f"{topic.name}：{topic.description}", doc)]
-
-
-def main_clause(topic: Concept, ranked: tuple[str, ...]) -> str:
-    """The clause an answer rests on: of the subject's clauses and their sub-clauses, the one whose summary the
-    question came closest to ("管理评审要输入什么" → 9.3.2 rather than 9.3), else the subject's first clause."""
-    family = topic.clauses
-    in_family = [n for n in ranked if any(n == c or n.startswith(c + ".") for c in family)]
-    if not in_family:
-        return family[0] if family else ""
-    best = in_family[0]
-    # A parent summary often outranks the sub-clause it introduces: take the sub-clause when it is close behind.
-    child = next((n for n in in_family[1:3] if n.startswith(best + ".")), None)
-    return child or best
-
-
-def rank_subjects(analysis: Analysis, ranked: tuple[str, ...]) -> Analysis:
-    """When a question names several topics, two witnesses vote for its subject: the words (the order of the
-    concepts the analysis found) and the meaning (the clause summaries retrieval ranked highest). The concept with
-    the best combined vote leads ("生产过程有啥风险" is about 风险; a described finding is judged by the clause both
-    point at)."""
-    subjects = [c for c in analysis.concepts if not c.extra.get("generic")]
-    if len(subjects) < 2 or not ranked:
-        return analysis
-
-    def vote(item: tuple[int, Concept]) -> float:
-        position, concept = item
-        fits = [
-            i
-            for i, n in enumerate(ranked[:5])
-            if any(n == c or n.startswith(c + ".") or c.startswith(n + ".") for c in concept.clauses)
-        ]
-        by_meaning = (5 - min(fits)) if fits else 0
-        by_words = 3.0 / (1 + position)
-        return by_meaning + by_words
-
-    order = [c for _, c in sorted(enumerate(subjects), key=vote, reverse=True)]
-    rest = [c for c in analysis.concepts if c not in order]
-    return replace(analysis, concepts=tuple(order + rest))
 
 
 def guide_parts(question: str, docs: list[Document], a: Analysis, *, max_chars: int, max_chunks: int) -> list[Part]:

@@ -175,8 +175,6 @@ def chunk_markdown(
     return docs
 
 
-
-
 def vector_texts(doc: Document, min_chars: int = 5) -> list[str]:
     """The texts embedded for a chunk: each sentence (or list item, table row) under its leaf heading.
 

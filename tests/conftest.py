@@ -105,3 +105,22 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     data_dir = tmp_path_factory.mktemp("qms-app-data")
     with AppProcess.start(data_dir, timeout=240, index_cache=cache) as process:
         yield RunningApp(process.url, data_dir)
+
+
+@pytest.fixture
+def training_cli(tmp_path: Path) -> Callable[..., object]:
+    """`training_cli("quiz", "new", …)`: the quiz and training commands in a fresh data dir, via typer's runner."""
+    import typer
+    from typer.testing import CliRunner
+
+    from assistant.training.cli import quiz_app, training_app
+
+    app = typer.Typer()
+    app.add_typer(quiz_app, name="quiz")
+    app.add_typer(training_app, name="training")
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(app, list(args), input=input, env={"QMS_DATA_DIR": str(tmp_path / "data")})
+
+    return invoke

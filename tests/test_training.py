@@ -12,15 +12,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import typer
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
 from assistant.config import REPO_ROOT
 from assistant.errors import InputError
 from assistant.training.bank import QuestionBank, default_bank
 from assistant.training.check import check_question, check_questions
-from assistant.training.cli import quiz_app, training_app
 from assistant.training.export import HEADERS, export_csv, export_xlsx
 from assistant.training.knowledge import GUIDE_SOURCE
 from assistant.training.models import LETTERS, Question, normalise
@@ -257,21 +254,8 @@ def test_csv_and_xlsx_exports_are_auditor_ready(tmp_path: Path, bank: QuestionBa
 
 
 # ---- the CLI ------------------------------------------------------------------------------------------
-@pytest.fixture
-def cli(tmp_path: Path):
-    app = typer.Typer()
-    app.add_typer(quiz_app, name="quiz")
-    app.add_typer(training_app, name="training")
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None):
-        return runner.invoke(app, list(args), input=input, env={"QMS_DATA_DIR": str(tmp_path / "data")})
-
-    return invoke
-
-
-def test_cli_quiz_new_json(cli) -> None:
-    result = cli("quiz", "new", "--topic", "内部审核", "--n", "10", "--json")
+def test_cli_quiz_new_json(training_cli) -> None:
+    result = training_cli("quiz", "new", "--topic", "内部审核", "--n", "10", "--json")
     assert result.exit_code == 0, result.output
     items = json.loads(result.output)
     assert len(items) == 10 and len({i["id"] for i in items}) == 10
@@ -280,12 +264,12 @@ def test_cli_quiz_new_json(cli) -> None:
         assert item["citation"]["section"] and item["citation"]["text"] and "clause" in item["citation"]
 
 
-def test_cli_take_grades_and_saves_then_exports(cli, tmp_path: Path) -> None:
+def test_cli_take_grades_and_saves_then_exports(training_cli, tmp_path: Path) -> None:
     new = ("quiz", "new", "--topic", "内部审核", "--role", "一线员工", "--n", "5", "--seed", "11", "--json")
-    items = json.loads(cli(*new).output)
+    items = json.loads(training_cli(*new).output)
     typed = [("".join(i["answer"]) if i["type"] != "short" else i["reference"]) for i in items]
     typed = ["正确" if i["type"] == "true_false" and t == "A" else t for i, t in zip(items, typed, strict=True)]
-    result = cli(
+    result = training_cli(
         "quiz",
         "take",
         "--name",
@@ -306,21 +290,21 @@ def test_cli_take_grades_and_saves_then_exports(cli, tmp_path: Path) -> None:
     assert "得分：100 / 100" in result.output and "已保存培训记录" in result.output
     assert "依据：" in result.output
 
-    listed = cli("training", "list")
+    listed = training_cli("training", "list")
     assert "张三" in listed.output and "合格" in listed.output
     out = tmp_path / "培训记录.xlsx"
-    exported = cli("training", "export", "--format", "xlsx", "-o", str(out))
+    exported = training_cli("training", "export", "--format", "xlsx", "-o", str(out))
     assert exported.exit_code == 0, exported.output
     assert load_workbook(out)["培训记录"].cell(4, 1).value == "张三"
-    assert cli("training", "export", "-o", str(tmp_path / "r.csv")).exit_code == 0
+    assert training_cli("training", "export", "-o", str(tmp_path / "r.csv")).exit_code == 0
     assert "张三" in (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
 
 
-def test_cli_bank_reports_counts_and_support_check(cli) -> None:
-    result = cli("quiz", "bank")
+def test_cli_bank_reports_counts_and_support_check(training_cli) -> None:
+    result = training_cli("quiz", "bank")
     assert result.exit_code == 0, result.output
     assert "内部审核：" in result.output and "0 题未通过" in result.output
-    bad = cli("quiz", "new", "--topic", "天气")
+    bad = training_cli("quiz", "new", "--topic", "天气")
     assert bad.exit_code == 1 and "可选主题" in bad.output
 
 

@@ -7,13 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-import typer
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
 from assistant.config import Settings
 from assistant.errors import InputError
-from assistant.training.cli import quiz_app, training_app
 from assistant.training.models import Quiz
 from assistant.training.service import Trainer
 
@@ -107,21 +104,8 @@ def test_progress_item_statistics_and_matrix_export(trainer: Trainer, tmp_path: 
     assert marks["甲"].startswith("✓ 100（") and marks["乙"].startswith("未合格")
 
 
-@pytest.fixture
-def cli(tmp_path: Path):
-    app = typer.Typer()
-    app.add_typer(quiz_app, name="quiz")
-    app.add_typer(training_app, name="training")
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None):
-        return runner.invoke(app, list(args), input=input, env={"QMS_DATA_DIR": str(tmp_path / "data")})
-
-    return invoke
-
-
-def test_cli_grade_scores_exactly_like_the_ui(cli, tmp_path: Path) -> None:
-    new = cli("quiz", "new", "--topic", "内部审核", "--role", "一线员工", "--n", "10", "--seed", "4", "--json")
+def test_cli_grade_scores_exactly_like_the_ui(training_cli, tmp_path: Path) -> None:
+    new = training_cli("quiz", "new", "--topic", "内部审核", "--role", "一线员工", "--n", "10", "--seed", "4", "--json")
     assert new.exit_code == 0, new.output
     items = json.loads(new.output)
     assert isinstance(items, list) and len(items) == 10
@@ -133,21 +117,23 @@ def test_cli_grade_scores_exactly_like_the_ui(cli, tmp_path: Path) -> None:
     answers = ["A" if i % 2 else "B" for i in range(9)] + [PARAPHRASE]
     answers_file = tmp_path / "a.json"
     answers_file.write_text(json.dumps(answers, ensure_ascii=False), encoding="utf-8")
-    graded = cli("quiz", "grade", "--quiz", str(quiz_file), "--answers", str(answers_file), "--json")
+    graded = training_cli("quiz", "grade", "--quiz", str(quiz_file), "--answers", str(answers_file), "--json")
     assert graded.exit_code == 0, graded.output
     out = json.loads(graded.output)
     trainer = Trainer(Settings(data_dir=tmp_path / "data"))
     ui = trainer.grade(trainer.quiz_from_json(items), answers)  # what the training tab calls
     assert out["score"] == ui.score and [a["correct"] for a in out["answers"]] == [a.correct for a in ui.answers]
     assert [a["review"] for a in out["answers"]] == [a.review for a in ui.answers]
-    bad = cli("quiz", "grade", "--quiz", str(tmp_path / "missing.json"), "--answers", str(answers_file))
+    bad = training_cli("quiz", "grade", "--quiz", str(tmp_path / "missing.json"), "--answers", str(answers_file))
     assert bad.exit_code == 1 and "找不到文件" in bad.output
 
 
-def test_cli_review_progress_and_stats(cli, tmp_path: Path) -> None:
-    taken = cli("quiz", "take", "--name", "周工", "--role", "库管", "--n", "3", "--seed", "1", input="A\nA\nA\n")
+def test_cli_review_progress_and_stats(training_cli, tmp_path: Path) -> None:
+    taken = training_cli(
+        "quiz", "take", "--name", "周工", "--role", "库管", "--n", "3", "--seed", "1", input="A\nA\nA\n"
+    )
     assert taken.exit_code == 0, taken.output
-    assert "仓管" in cli("training", "list").output
-    assert "还没有" not in cli("training", "progress", "--name", "周工").output
-    assert "答对率" in cli("training", "stats").output
-    assert "没有待复核" in cli("training", "review").output
+    assert "仓管" in training_cli("training", "list").output
+    assert "还没有" not in training_cli("training", "progress", "--name", "周工").output
+    assert "答对率" in training_cli("training", "stats").output
+    assert "没有待复核" in training_cli("training", "review").output

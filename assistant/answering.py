@@ -19,7 +19,7 @@ from assistant.retrieval import SearchSignals
 from assistant.scope import decide, gap_lines, not_covered_text
 from assistant.subject import rank_subjects
 from assistant.understanding import Analysis, ConceptModel
-from ingest.chunking import SECTION_SEP
+from ingest.chunking import under_section
 
 AnswerEvent = str
 Search = Callable[..., tuple[list[Document], SearchSignals]]
@@ -126,7 +126,7 @@ def on_subject(doc: Document, analysis: Analysis) -> bool:
     section = str(doc.metadata.get("section", ""))
     clauses = set(str(doc.metadata.get("clauses", "")).split(","))
     for concept in subjects:
-        if any(section == s or section.startswith(s + SECTION_SEP) for s in concept.sections):
+        if under_section(section, concept.sections):
             return True
         if doc.metadata.get("kind") == "user" and any(w in doc.page_content or w in section for w in concept.words):
             return True  # the company's own document on the subject

@@ -18,7 +18,7 @@ from assistant.extractive import extract
 from assistant.subject import main_clause
 from assistant.understanding import Analysis, Concept, ConceptModel
 from assistant.understanding.text import sentences
-from ingest.chunking import SECTION_SEP, SUMMARY_KINDS
+from ingest.chunking import SUMMARY_KINDS, under_section
 
 Passages = Callable[[Callable[[Document], bool]], list[Document]]
 _DOC_INFO = {
@@ -269,7 +269,7 @@ def guide_parts(question: str, docs: list[Document], a: Analysis, *, max_chars: 
     for group in extract(question, how, max_chars=max_chars, max_chunks=max_chunks, expanded=a.search_query):
         doc = how[group[0].chunk]
         section = str(doc.metadata.get("section", ""))
-        in_own = any(section == s or section.startswith(s + SECTION_SEP) for s in own_sections)
+        in_own = under_section(section, own_sections)
         if not in_own or a.intent == "definition":
             group = [u for u in group if not u.is_row]
         items = [u for u in group if u.is_item]

@@ -21,7 +21,7 @@ from assistant.config import Settings
 from assistant.understanding import Analysis, Concept, ConceptModel, analyse
 from assistant.understanding.similar import ConceptVectors
 from assistant.understanding.text import tokenize
-from ingest.chunking import SECTION_SEP, SUMMARY_KINDS
+from ingest.chunking import SUMMARY_KINDS, under_section
 from ingest.index import IndexState, IndexStore
 
 Mode = Literal["hybrid", "bm25", "dense"]
@@ -265,7 +265,7 @@ def boost_subject(r: HybridRetriever, ranking: Ranking) -> None:
         main = set(concept.clauses[:1])
         for i in list(ranking.scores):
             section = r._sections[i]
-            in_section = any(section == s or section.startswith(s + SECTION_SEP) for s in concept.sections)
+            in_section = under_section(section, concept.sections)
             tied = bool(main & r._clause_sets[i])
             if in_section or tied:
                 bonus = r.settings.concept_boost * weight * (1.0 if in_section else 0.6)

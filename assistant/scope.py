@@ -15,7 +15,7 @@ from langchain_core.documents import Document
 from assistant.config import Settings
 from assistant.retrieval import SearchSignals
 from assistant.understanding import Analysis, Concept, ConceptModel
-from ingest.chunking import SECTION_SEP
+from ingest.chunking import under_section
 
 # Shown when nothing closer is found: the subjects small firms ask about most.
 _CENTRAL = ("topic.internal_audit", "topic.nonconforming", "topic.documents", "topic.process_card", "topic.build_steps")
@@ -75,7 +75,7 @@ def suggestions(analysis: Analysis, concepts: ConceptModel, docs: list[Document]
     for doc in docs or []:
         section = str(doc.metadata.get("section", ""))
         for topic in topics:
-            if any(section == s or section.startswith(s + SECTION_SEP) for s in topic.sections) and topic not in found:
+            if under_section(section, topic.sections) and topic not in found:
                 found.append(topic)
                 break
     found += [c for c in concepts.nearest(analysis.standalone, kind="topic") if c not in found and c in topics]

@@ -17,6 +17,13 @@ from assistant.understanding.text import sentences as split_sentences
 SECTION_SEP = " > "
 # Metadata `kind`s of the own-words ISO summaries (one chunk each), as opposed to guide or company text.
 SUMMARY_KINDS = frozenset({"clause", "principle"})
+
+
+def under_section(section: str, sections) -> bool:
+    """Is a chunk's section path one of `sections`, or inside one of them?"""
+    return any(section == s or section.startswith(s + SECTION_SEP) for s in sections)
+
+
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _PAGE = re.compile(r"^<!-- page: (\d+) -->$")
 _COMMENT = re.compile(r"^<!--.*-->$")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from assistant.extractive import extract
-from assistant.subject import main_clause
+from assistant.subject import finding_clause, main_clause
 from assistant.understanding import Analysis, Concept, ConceptModel
 from assistant.understanding.text import sentences
 from ingest.chunking import SUMMARY_KINDS, under_section
@@ -27,7 +27,8 @@ _DOC_INFO = {
     "maintain+retain": "要形成文件并保持，同时保留记录",
 }
 _QUESTION_TAIL = re.compile(
-    r"[^。；！？?，,]*(是否符合|符合.{0,12}吗|涉及哪|哪一?条款|怎么判定|如何判定|算不算|这种说法对吗)[^。；！？?，,]*[。；！？?]?"
+    r"[^。；！？?，,]*(是否符合|符合.{0,12}吗|涉及哪|属于哪|违反哪|哪[一个]?(?:条|项)|怎么判定|如何判定|算不算|这种说法对吗)"
+    r"[^。；！？?，,]*[。；！？?]?"
 )
 
 
@@ -95,7 +96,7 @@ class Composer:
             return []
         if topic.extra.get("generic") and a.intent != "yes_no":
             return []  # "指南" or "体系" as the subject: the guide's own words answer better
-        main = main_clause(topic, ranked)
+        main = finding_clause(topic, ranked) if a.judges_a_finding else main_clause(topic, ranked)
         handler = {
             "scenario": self.scenario,
             "yes_no": self.yes_no,

@@ -11,6 +11,7 @@ from langchain_core.documents import Document
 from ingest.chunking import SECTION_SEP
 
 CLAUSES_FILE = Path("iso9001") / "clauses.yaml"
+FINDINGS_FILE = Path("iso9001") / "findings.yaml"  # typical audit findings per clause, own words
 _DOC_INFO = {
     "none": "无明确的成文信息要求",
     "maintain": "需保持成文信息（文件）",
@@ -25,6 +26,19 @@ def load_clause_data(corpus_dir: Path) -> dict:
     if not path.exists():
         return {"clauses": [], "principles": []}
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def findings_bytes(corpus_dir: Path) -> bytes:
+    path = corpus_dir / FINDINGS_FILE
+    return path.read_bytes() if path.exists() else b""
+
+
+@lru_cache(maxsize=4)
+def clause_findings(corpus_dir: Path) -> dict[str, list[str]]:
+    """Clause number → typical audit findings: how a situation on the shop floor looks when it breaks the clause."""
+    data = yaml.safe_load(findings_bytes(corpus_dir).decode("utf-8") or "{}") or {}
+    table = data.get("findings") or {}
+    return {str(k): [str(f).strip() for f in v or [] if str(f).strip()] for k, v in table.items()}
 
 
 def clause_index(corpus_dir: Path) -> dict[str, dict]:
@@ -43,6 +57,7 @@ def clause_documents(corpus_dir: Path, source: str) -> list[Document]:
     """One Document per clause and per quality-management principle; each is already chunk-sized."""
     data = load_clause_data(corpus_dir)
     index = clause_index(corpus_dir)
+    findings = clause_findings(corpus_dir)
     docs: list[Document] = []
     for clause in data.get("clauses", []):
         number = str(clause["number"])
@@ -56,21 +71,21 @@ def clause_documents(corpus_dir: Path, source: str) -> list[Document]:
             lines.append(f"成文信息：{info}" + (f"，{note}" if note else "。"))
         if clause.get("keywords"):
             lines.append("关键词：" + "、".join(clause["keywords"]))
-        docs.append(
-            Document(
-                page_content="\n".join(lines),
-                metadata={
-                    "source": source,
-                    "title": "ISO 9001:2015 条款要点（自撰概述）",
-                    "section": SECTION_SEP.join(["ISO 9001:2015", *_clause_path(index, number)]),
-                    "section_top": "ISO 9001:2015",
-                    "clauses": number,
-                    "page": 0,
-                    "chunk_index": len(docs),
-                    "kind": "clause",
-                },
-            )
-        )
+        metadata = {
+            "source": source,
+            "title": "ISO 9001:2015 条款要点（自撰概述）",
+            "section": SECTION_SEP.join(["ISO 9001:2015", *_clause_path(index, number)]),
+            "section_top": "ISO 9001:2015",
+            "clauses": number,
+            "page": 0,
+            "chunk_index": len(docs),
+            "kind": "clause",
+        }
+        # Searched (each its own sentence vector, and BM25 words) but not shown: a described situation finds its
+        # sub-clause by the finding it resembles, while the cited passage stays the clause summary.
+        if findings.get(number):
+            metadata["findings"] = "\n".join(findings[number])
+        docs.append(Document(page_content="\n".join(lines), metadata=metadata))
     for principle in data.get("principles", []):
         related = [str(c) for c in principle.get("related_clauses", [])]
         docs.append(

@@ -12,7 +12,7 @@ from langchain_core.documents import Document
 
 from assistant.config import Settings
 from ingest.chunking import chunk_markdown
-from ingest.clauses import clause_documents, guide_clause_mapper
+from ingest.clauses import clause_documents, findings_bytes, guide_clause_mapper
 
 CORPUS_GUIDE = "corpus/guide/guide.md"
 CORPUS_CLAUSES = "corpus/iso9001/clauses.yaml"
@@ -86,7 +86,7 @@ def corpus_sources(settings: Settings) -> dict[str, tuple[SourceEntry, Callable[
     if clause_bytes:
         entry = SourceEntry(
             CORPUS_CLAUSES,
-            content_hash(clause_bytes, vocabulary),
+            content_hash(clause_bytes, hashlib.sha256(findings_bytes(corpus)).hexdigest(), vocabulary),
             "clause",
             "ISO 9001:2015 条款要点（自撰概述）",
             [],

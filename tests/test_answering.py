@@ -14,6 +14,7 @@ from assistant.config import REPO_ROOT, Settings
 from assistant.eval.shape import debris
 from assistant.service import Assistant
 from assistant.understanding import ConceptModel
+from ingest.chunking import vector_texts
 
 _MARKERS = re.compile(r"\[\d+\]")
 
@@ -251,6 +252,26 @@ def test_scenario_gets_an_auditors_judgement_on_the_finding(kb: Assistant) -> No
     assert "9.2" not in answer.text.split("相关 ISO 9001 条款：")[-1]  # the framing (内审) is not the finding
     docs = kb.retrieve("内审时发现卡尺过了校准期还在用", k=3)
     assert any("7.1.5.2" in str(d.metadata["clauses"]).split(",") for d in docs)
+
+
+def test_a_finding_is_judged_by_the_clause_it_breaks_not_by_its_words(kb: Assistant) -> None:
+    """ "批量生产""客户退货" are words of production and complaints; the finding is a design not verified (8.3.4),
+    found through the clause's typical findings. The question's own ending is not part of the statement."""
+    answer = kb.ask("样品没做型式试验就让车间大批量生产了，后来客户退货，这违反哪条？")
+    assert answer.text.startswith("判定：不符合，涉及 ISO 9001 8.3.4")
+    statement = next(x for x in answer.text.splitlines() if x.startswith("建议的不符合项描述："))
+    assert "违反哪条" not in statement and "后来客户退货，不符合 ISO 9001 8.3.4" in statement
+
+
+def test_typical_findings_are_searched_but_never_shown(kb: Assistant) -> None:
+    docs = kb.retriever.chunks_where(lambda d: d.metadata.get("kind") == "clause" and d.metadata["clauses"] == "8.3.4")
+    finding = docs[0].metadata["findings"].split("\n")[0]
+    assert finding and finding not in docs[0].page_content
+    texts = vector_texts(docs[0])
+    assert texts[0] == docs[0].page_content and texts[1] == f"8.3.4 设计和开发控制：{finding}"
+    assert kb.retriever.collection.get(ids=[f"{docs[0].metadata['chunk_id']}#1"])["ids"]
+    for question in ("样品没做型式试验就让车间大批量生产了，这违反哪条？", "设计开发要做哪些评审？"):
+        assert all(finding not in c.text for c in kb.ask(question).citations)
 
 
 def test_clause_line_names_only_cited_clauses(kb: Assistant) -> None:

@@ -455,3 +455,16 @@ def test_list_text_is_verbatim_from_guide(lists, raw_guide):
             if "example" in item:
                 for part in item["example"].split("；"):
                     assert _squash(part) in raw_guide, (lst["id"], item["name"], part)
+
+
+def test_typical_findings_cover_every_leaf_clause(clauses) -> None:
+    """corpus/iso9001/findings.yaml: one or more own-words typical findings for each clause with its own
+    requirements, none for the headings-only parents (their children carry them)."""
+    from ingest.clauses import clause_findings
+
+    findings = clause_findings(CLAUSES_PATH.parents[1])
+    parents = {str(c["parent"]) for c in clauses if c.get("parent")}
+    leaves = {str(c["number"]) for c in clauses} - parents
+    assert set(findings) == leaves
+    for number, lines in findings.items():
+        assert lines and all(8 <= len(line) <= 60 and "。" not in line for line in lines), number

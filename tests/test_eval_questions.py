@@ -86,3 +86,20 @@ def test_gold_phrases_survive_cleaning():
     text = CLEANED.read_text(encoding="utf-8")
     missing = [(i["id"], g) for i in _items() for g in i["gold"] if g not in text]
     assert missing == [], missing
+
+
+def test_findings_set_is_well_formed_and_split() -> None:
+    """tests/eval/findings.yaml: own-words situations with gold sub-clauses, in both halves."""
+    from assistant.eval.findings import KINDS, load_findings
+    from assistant.eval.split import halves
+
+    clauses = {str(c["number"]) for c in yaml.safe_load((REPO / "corpus/iso9001/clauses.yaml").read_text())["clauses"]}
+    items = load_findings()
+    ids = [item["id"] for item in items]
+    assert len(items) >= 80 and len(ids) == len(set(ids))
+    for item in items:
+        assert set(item) == {"id", "kind", "clauses", "question"}, item["id"]
+        assert item["kind"] in KINDS and item["question"].strip(), item["id"]
+        assert item["clauses"] and set(item["clauses"]) <= clauses, item["id"]
+    parts = halves(items)
+    assert len(parts["tune"]) >= 30 and len(parts["held"]) >= 30

@@ -42,6 +42,9 @@ def run(
                 for name, label in (("tune", "调参半"), ("held", "留出半"))
             }
         )
+    from assistant.eval.findings import evaluate_findings
+
+    evaluate_findings(assistant)
     items = load_peers() if peers else []
     if items:
         print_peer_table(evaluate_peers(assistant, items))

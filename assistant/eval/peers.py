@@ -75,11 +75,11 @@ def evaluate_peers(assistant: Assistant, items: list[dict]) -> PeerScores:
     return s
 
 
-def print_peer_table(s: PeerScores) -> None:
+def print_peer_table(s: PeerScores, title: str = "") -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"同行基准（{s.n} 题，外部编写，仅评测）")
+    table = Table(title=title or f"同行基准（{s.n} 题，外部编写，仅评测）")
     for col in ("题型", "题数", "条款 hit@5", "回答引用了对应条款", "给出回答（未拒答）"):
         table.add_column(col, justify="right")
     rows = [("全部", [s.n, s.hit5, s.cites, s.covered])] + sorted(s.by_kind.items())

@@ -57,6 +57,9 @@ def detect_intent(question: str, model: ConceptModel) -> tuple[Intent, list[tupl
     return "general", framing
 
 
+_ABOUT_9001 = re.compile(r"ISO\s*9001|9001|GB/T\s*19001|质量管理体系标准|(?<!其他)标准(要求|规定|里|中)")
+
+
 def _patterned(concept: Concept, text: str) -> bool:
     return any(re.search(p, text) for p in concept.extra.get("patterns", ()))
 
@@ -161,6 +164,9 @@ def analyse_one(
     }
     covered_by_gap -= {m.concept.id for m in subject_matches if _segment(q, m.start) not in gap_segments}
     specific = [c for c in concepts if not c.extra.get("generic") and c.id not in covered_by_gap]
+    # "ISO 9001 要求必须做 FMEA 吗？" asks what ISO 9001 requires, which is covered; the other method is a gap.
+    if hard and intent == "yes_no" and specific and _ABOUT_9001.search(q):
+        gaps, hard = tuple(dict.fromkeys([*gaps, *hard])), []
     out_of_scope = None
     if hard:
         scope, out_of_scope = "out", hard[0]

@@ -70,6 +70,11 @@ class Analysis:
     follow_up: bool = False
 
     @property
+    def judges_a_finding(self) -> bool:
+        """The answer rests on the clause the described situation breaks, not on the words' topic."""
+        return self.intent == "scenario" and not self.clauses
+
+    @property
     def topic(self) -> Concept | None:
         return self.concepts[0] if self.concepts else None
 

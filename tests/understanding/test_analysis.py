@@ -85,6 +85,16 @@ def test_concepts_point_at_real_clauses_and_sections() -> None:
             assert f"list.{concept.extra['list']}" in MODEL, concept.id
 
 
+def test_word_lists_in_concept_files_hold_only_text() -> None:
+    """YAML reads a bare 8.3 as a number: a cue like that crashed every yes-no answer on its topic."""
+    bad = []
+    for concept in MODEL.of_kind("topic"):
+        for fact in concept.extra.get("facts") or []:
+            bad += [(concept.id, cue) for cue in fact.get("cue", []) if not isinstance(cue, str)]
+        bad += [(concept.id, w) for w in concept.words if not isinstance(w, str)]
+    assert bad == []
+
+
 def test_resolve_get_lookup_nearest() -> None:
     assert MODEL.lookup("内审").id == "topic.internal_audit"
     assert MODEL.resolve("次品和客诉")[0].id in {"topic.nonconforming", "topic.complaints"}

@@ -57,7 +57,7 @@ def detect_intent(question: str, model: ConceptModel) -> tuple[Intent, list[tupl
     return "general", framing
 
 
-_ABOUT_9001 = re.compile(r"ISO\s*9001|9001|GB/T\s*19001|质量管理体系标准|(?<!其他)标准(要求|规定|里|中)")
+_ABOUT_9001 = re.compile(r"9001|19001|质量管理体系标准")
 
 
 def _patterned(concept: Concept, text: str) -> bool:

@@ -153,7 +153,7 @@ class Answerer:
         self.analyse = analyse
         self.settings = settings
         self.concepts = concepts
-        self.composer = Composer(concepts, passages)
+        self.composer = Composer(concepts, passages, self.settings.finding_tie_margin, self.settings.clause_lead_margin)
         self.model = model
 
     def ask(self, question: str, history: list | None = None) -> Answer:
@@ -199,7 +199,7 @@ class Answerer:
                 yield replace(result, question=question, notice=notice or result.notice, topic=topic)
                 return
             notice = notice or result
-        text, used = self.extractive(analysis, docs, signals.clause_ranking)
+        text, used = self.extractive(analysis, docs, signals.clause_ranking, signals.clause_scores)
         gaps = gap_lines(decision)
         if gaps:
             text += "\n\n" + gaps
@@ -207,9 +207,9 @@ class Answerer:
         yield replace(base, text=text, citations=used, notice=notice)
 
     def extractive(
-        self, analysis: Analysis, docs: list[Document], ranked: tuple[str, ...] = ()
+        self, analysis: Analysis, docs: list[Document], ranked: tuple[str, ...] = (), scores: tuple[float, ...] = ()
     ) -> tuple[str, list[Citation]]:
-        opener = self.composer.opener(analysis, ranked)
+        opener = self.composer.opener(analysis, ranked, scores)
         whole_list = sum(p.item for p in opener) >= 3
         budget = 160 if whole_list else (220 if opener else 320)
         # Only passages about the subject itself explain "how"; in a scenario the framing ("内审时发现…") has no

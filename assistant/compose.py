@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from assistant.extractive import extract
-from assistant.subject import finding_clause, main_clause
+from assistant.subject import close_second, finding_clause, main_clause
 from assistant.understanding import Analysis, Concept, ConceptModel
 from assistant.understanding.text import sentences
 from ingest.chunking import SUMMARY_KINDS, under_section
@@ -45,9 +45,13 @@ class Part:
 class Composer:
     """Builds the parts of an answer for one analysed question."""
 
-    def __init__(self, concepts: ConceptModel, passages: Passages) -> None:
+    def __init__(
+        self, concepts: ConceptModel, passages: Passages, tie_margin: float = 0.0, lead_margin: float = 1.0
+    ) -> None:
         self.concepts = concepts
         self.passages = passages
+        self.tie_margin = tie_margin  # see Settings.finding_tie_margin
+        self.lead_margin = lead_margin  # see Settings.clause_lead_margin
 
     # ---- structured knowledge as citable passages -----------------------------------------------------
     def clause_doc(self, number: str) -> Document | None:
@@ -80,17 +84,21 @@ class Composer:
         return docs[0] if docs else None
 
     # ---- openers by intent -----------------------------------------------------------------------------
-    def opener(self, a: Analysis, ranked: tuple[str, ...] = ()) -> list[Part]:
-        """The structured first lines; `ranked` are clause summaries by closeness to the question (retrieval)."""
+    def opener(self, a: Analysis, ranked: tuple[str, ...] = (), scores: tuple[float, ...] = ()) -> list[Part]:
+        """The structured first lines; `ranked` are clause summaries by closeness to the question (retrieval),
+        `scores` their retrieval scores."""
         # A subject found only by meaning is a hint for retrieval, not firm enough to shape the answer around.
         topic = next((c for c in a.concepts if not c.extra.get("generic") and c.id not in a.by_meaning), None)
         topic = topic or next((c for c in a.concepts if c.id not in a.by_meaning), None)
         if a.clauses and (topic is None or a.intent in {"general", "definition"}):
             return self.clause_overview(a.clauses[0])
         generic_only = topic is not None and bool(topic.extra.get("generic"))
-        if (topic is None or generic_only) and ranked and a.intent in {"scenario", "yes_no", "records", "definition"}:
-            # No concept named the subject in words the model knows: the clause summary the question came
-            # closest to (dense + BM25) stands in for it, so a judgement or a verdict still rests on a clause.
+        clear_lead = len(scores) > 1 and scores[0] - scores[1] >= self.lead_margin
+        judged = a.intent in {"scenario", "yes_no", "records", "definition"}
+        if (topic is None or generic_only) and ranked and (judged or clear_lead):
+            # No concept named the subject in words the model knows ("体系发生变更时…" names only 体系): the clause
+            # summary the question came closest to (dense + BM25) stands in for it, so a judgement or a verdict
+            # still rests on a clause; for other questions only when that summary is clearly the closest.
             topic = self.clause(ranked[0])
         if topic is None:
             return []
@@ -117,7 +125,18 @@ class Composer:
             clause, doc = self.clause(main), self.clause_doc(main)
             if clause is not None and doc is not None:
                 parts.append(Part(f"依据：ISO 9001 {main}（{clause.extra['title']}）", doc, basis=True))
+        second = close_second(main, ranked, scores, self.tie_margin) if a.judges_a_finding and parts else ""
+        if second:
+            return parts + self.related(second, "也可能涉及")
         return parts + self.also(a, topic, main, ranked)
+
+    def related(self, number: str, lead: str) -> list[Part]:
+        """One line naming another clause the answer touches, with the first sentence of its summary."""
+        clause, doc = self.clause(number), self.clause_doc(number)
+        if clause is None or doc is None:
+            return []
+        summary = sentences(clause.description, semicolons=False)[0]
+        return [Part(f"{lead} ISO 9001 {number}（{clause.extra['title']}）：{summary}", doc, basis=True)]
 
     def also(self, a: Analysis, topic: Concept, main: str, ranked: tuple[str, ...]) -> list[Part]:
         """A second topic of the question, when both witnesses agree it matters: the words name it and its
@@ -129,11 +148,7 @@ class Composer:
         related = second.startswith(main + ".") or main.startswith(second + ".") or second == main
         if not second or related or second not in ranked[:3]:
             return []
-        clause, doc = self.clause(second), self.clause_doc(second)
-        if clause is None or doc is None:
-            return []
-        summary = sentences(clause.description, semicolons=False)[0]
-        return [Part(f"另涉及 ISO 9001 {second}（{clause.extra['title']}）：{summary}", doc, basis=True)]
+        return self.related(second, "另涉及")
 
     def clause_overview(self, number: str) -> list[Part]:
         part = self.requirement(number, n=2)

@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     concept_boost: float = 0.8  # z-score units for passages in the question's subject sections / main clause
     concept_min_similarity: float = 0.91  # a question naming no known concept takes the closest topic by meaning
     overview_penalty: float = 0.8  # z-score units taken off the guide's overview passages unless asked about
+    finding_tie_margin: float = 1.2  # a described finding also names the runner-up clause when this close (z units)
+    clause_lead_margin: float = 1.0  # a question naming no specific topic rests on the closest clause if this far ahead
     # A question is "covered" when the best dense similarity reaches this floor (calibrated by eval: with
     # sentence vectors in-scope questions score >= 0.866, chit-chat 0.83-0.85; redo when the index changes).
     coverage_min_similarity: float = 0.85

@@ -37,6 +37,7 @@ class SearchSignals:
     named_clauses: list[str]
     best_user_dense: float = 0.0  # best match among the company's own uploaded documents
     clause_ranking: tuple[str, ...] = ()  # clause summaries best first: which sub-clause the question is closest to
+    clause_scores: tuple[float, ...] = ()  # their scores, for telling a clear first from a near tie
 
 
 @dataclass
@@ -153,6 +154,7 @@ class HybridRetriever(BaseRetriever):
         )
         signals = SearchSignals(
             clause_ranking=tuple(str(self.state.chunks[i].metadata.get("clauses", "")) for i in clause_docs[:8]),
+            clause_scores=tuple(round(scores[i], 4) for i in clause_docs[:8]),
             best_dense=max(dense_sims.values(), default=0.0),
             best_bm25=float(bm25_scores.max()),
             named_clauses=list(analysis.clauses),

@@ -39,6 +39,19 @@ def finding_clause(topic: Concept, ranked: tuple[str, ...]) -> str:
     return child or best
 
 
+def close_second(main: str, ranked: tuple[str, ...], scores: tuple[float, ...], margin: float) -> str:
+    """A near tie in a finding: the next clause summary of another family that came within `margin` of the first.
+    An auditor names it too ("也可能涉及…") rather than pretend the first was certain."""
+    if not main or len(ranked) < 2 or len(scores) < 2:
+        return ""
+    for number, score in zip(ranked[1:3], scores[1:3], strict=False):
+        if scores[0] - score > margin:
+            break
+        if not _near(number, (main,)):
+            return number
+    return ""
+
+
 def _near(clause: str, ranked: tuple[str, ...]) -> bool:
     return any(n == clause or n.startswith(clause + ".") or clause.startswith(n + ".") for n in ranked)
 

@@ -89,7 +89,8 @@ def stated(line: str, answer: Answer) -> bool:
     if any(quoted(line, c.text) for c in answer.citations):
         return True
     body = re.sub(r"^(- )?(\d+\. )?", "", _norm(line)).strip()
-    body = re.sub(r"^(判定|要求|纠正措施|纠正|依据|建议的不符合项描述)：", "", body).removeprefix("另涉及 ")
+    body = re.sub(r"^(判定|要求|纠正措施|纠正|依据|建议的不符合项描述)：", "", body)
+    body = body.removeprefix("另涉及 ").removeprefix("也可能涉及 ")
     body = re.sub(r"^共 \d+ 项（(.*)）：$", r"\1", body).removesuffix("：")  # a list's heading
     body = re.sub(r"^[\d.]+ 包括 \d+ 个子条款$", "", body)
     body = re.sub(
@@ -261,6 +262,11 @@ def test_a_finding_is_judged_by_the_clause_it_breaks_not_by_its_words(kb: Assist
     assert answer.text.startswith("判定：不符合，涉及 ISO 9001 8.3.4")
     statement = next(x for x in answer.text.splitlines() if x.startswith("建议的不符合项描述："))
     assert "违反哪条" not in statement and "后来客户退货，不符合 ISO 9001 8.3.4" in statement
+
+
+def test_a_told_situation_is_answered_from_the_clause_it_touches(kb: Assistant) -> None:
+    answer = kb.ask("包装好的成品在仓库里被叉车撞坏了好几箱，该怎么整改？")
+    assert answer.text.startswith("ISO 9001 8.5.4（防护）")
 
 
 def test_typical_findings_are_searched_but_never_shown(kb: Assistant) -> None:

@@ -5,6 +5,7 @@ every entry point shares: one Chinese error line instead of a traceback, no tele
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,6 +60,7 @@ def test_explain_shows_topic_intent_framing_and_clause(data_dir: Path) -> None:
     out = result.output
     assert "情景判定" in out and "topic.calibration" in out and "topic.internal_audit" in out
     assert "7.1.5.2" in out and "知识库内" in out
+    assert re.search(r"按情形判定条款\s*│\s*是", out), out
     refused = qms(data_dir, "explain", "HACCP 是什么？").output
     assert "知识库外" in refused and "HACCP" in refused
 

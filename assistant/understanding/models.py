@@ -68,11 +68,12 @@ class Analysis:
     by_meaning: tuple[str, ...] = ()  # concept ids found by embedding similarity, not by words
     expansions: tuple[str, ...] = ()  # formal terms of the guide/standard for the question's colloquial words
     follow_up: bool = False
+    situation: bool = False  # a concrete situation is told before the question ("冲床老是坏…怎么改？")
 
     @property
     def judges_a_finding(self) -> bool:
         """The answer rests on the clause the described situation breaks, not on the words' topic."""
-        return self.intent == "scenario" and not self.clauses
+        return (self.intent == "scenario" or self.situation) and not self.clauses
 
     @property
     def topic(self) -> Concept | None:

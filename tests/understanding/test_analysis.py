@@ -33,6 +33,8 @@ def test_analysis_table(case: dict) -> None:
         assert [c.id for c in a.framing] == case["framing"]
     if "clauses" in case:
         assert list(a.clauses) == case["clauses"]
+    if "situation" in case:
+        assert a.situation is case["situation"]
     for kind, words in (case.get("context") or {}).items():
         assert list(a.context.get(kind, ())) == words
 

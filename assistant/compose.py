@@ -84,14 +84,17 @@ class Composer:
         return docs[0] if docs else None
 
     # ---- openers by intent -----------------------------------------------------------------------------
-    def opener(self, a: Analysis, ranked: tuple[str, ...] = (), scores: tuple[float, ...] = ()) -> list[Part]:
-        """The structured first lines; `ranked` are clause summaries by closeness to the question (retrieval),
-        `scores` their retrieval scores."""
-        # A subject found only by meaning is a hint for retrieval, not firm enough to shape the answer around.
+    def named_topic(self, a: Analysis) -> Concept | None:
+        """The subject concept named in words. One found only by meaning is a hint for retrieval, not firm
+        enough to shape the answer around."""
         topic = next((c for c in a.concepts if not c.extra.get("generic") and c.id not in a.by_meaning), None)
-        topic = topic or next((c for c in a.concepts if c.id not in a.by_meaning), None)
-        if a.clauses and (topic is None or a.intent in {"general", "definition"}):
-            return self.clause_overview(a.clauses[0])
+        return topic or next((c for c in a.concepts if c.id not in a.by_meaning), None)
+
+    def subject(
+        self, a: Analysis, ranked: tuple[str, ...] = (), scores: tuple[float, ...] = ()
+    ) -> tuple[Concept | None, str]:
+        """The concept an answer is about and the clause it rests on."""
+        topic = self.named_topic(a)
         generic_only = topic is not None and bool(topic.extra.get("generic"))
         clear_lead = len(scores) > 1 and scores[0] - scores[1] >= self.lead_margin
         judged = a.intent in {"scenario", "yes_no", "records", "definition"}
@@ -101,10 +104,20 @@ class Composer:
             # still rests on a clause; for other questions only when that summary is clearly the closest.
             topic = self.clause(ranked[0])
         if topic is None:
+            return None, ""
+        return topic, finding_clause(topic, ranked) if a.judges_a_finding else main_clause(topic, ranked)
+
+    def opener(self, a: Analysis, ranked: tuple[str, ...] = (), scores: tuple[float, ...] = ()) -> list[Part]:
+        """The structured first lines; `ranked` are clause summaries by closeness to the question (retrieval),
+        `scores` their retrieval scores."""
+        named = self.named_topic(a)
+        if a.clauses and (named is None or a.intent in {"general", "definition"}):
+            return self.clause_overview(a.clauses[0])
+        topic, main = self.subject(a, ranked, scores)
+        if topic is None:
             return []
         if topic.extra.get("generic") and a.intent != "yes_no":
             return []  # "指南" or "体系" as the subject: the guide's own words answer better
-        main = finding_clause(topic, ranked) if a.judges_a_finding else main_clause(topic, ranked)
         handler = {
             "scenario": self.scenario,
             "yes_no": self.yes_no,

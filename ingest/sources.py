@@ -11,6 +11,7 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from assistant.config import Settings
+from assistant.understanding.text import STOPWORDS
 from ingest.chunking import chunk_markdown
 from ingest.clauses import clause_documents, findings_bytes, guide_clause_mapper
 
@@ -41,8 +42,9 @@ class SourceEntry:
 
 # ---- turning sources into chunks ---------------------------------------------------------------------
 def vocabulary_hash(corpus: Path) -> str:
-    """Hash of every vocabulary file (lexicon, concepts): BM25 tokens and query expansion depend on them."""
-    h = hashlib.sha256()
+    """Hash of every vocabulary file (lexicon, concepts) and the stopwords: BM25 tokens and query expansion
+    depend on them."""
+    h = hashlib.sha256(" ".join(sorted(STOPWORDS)).encode())
     for folder in ("lexicon", "concepts"):
         for path in sorted((corpus / folder).rglob("*")):
             if path.is_file():

@@ -23,7 +23,9 @@ _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 STOPWORDS = frozenset(
     "的 了 是 在 和 与 及 或 等 对 为 要 把 被 将 就 也 都 而 并 其 之 中 上 下 个 有 我 我们 你 您 他 它 这 那 "
     "哪 些 吗 呢 吧 啊 怎么 怎样 如何 什么 哪些 为什么 可以 需要 应该 是否 一下 一个 里 里面 方面 进行 "
-    "请问 请 想 问 能 会 该 还 又 得 着 过 呀 嘛".split()
+    "请问 请 想 问 能 会 该 还 又 得 着 过 呀 嘛 "
+    # How a question is put, not what it is about ("该怎么办" matched a summary that says "怎么办")
+    "怎么办 怎么样 怎样才能 才能 咋 咋办 啥 哪里 这种 这样 老是 总是 最近 有没有 要不要 能不能 算不算".split()
 )
 
 _lock = threading.Lock()

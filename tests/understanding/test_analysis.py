@@ -112,3 +112,10 @@ def test_resolve_get_lookup_nearest() -> None:
 def test_one_sentence_splitter_keeps_closing_brackets() -> None:
     assert sentences("按计划实施。）然后再看。") == ["按计划实施。）", "然后再看。"]
     assert sentences("甲；乙。", semicolons=False) == ["甲；乙。"]
+
+
+def test_how_a_question_is_put_is_not_searched_for() -> None:
+    """ "该怎么办" once matched a clause summary that happens to say "怎么办"; such words carry no subject."""
+    from assistant.understanding.text import tokenize
+
+    assert tokenize("注塑机最近老是停机，我们该怎么办？") == ["注塑", "塑机", "注塑机", "停机"]

@@ -71,6 +71,17 @@ def describes_situation(question: str, model: ConceptModel, min_chars: int = 16)
     return len(pieces) >= 2 and len(told) >= min_chars and any(cue in told for cue in cues)
 
 
+_BY_THE_STANDARD = re.compile(
+    r"(按照|依据|根据|按)\s*(ISO\s*9001|GB/T\s*19001|标准)[^，。？?]{0,6}[，,]?.{0,20}(应当|应该|最应该)"
+)
+
+
+def asks_by_the_standard(question: str) -> bool:
+    """An exam-style stem ("某企业……，依据 ISO 9001，应当……"): a case put to the standard, answered from the
+    clause the case touches like a finding."""
+    return bool(_BY_THE_STANDARD.search(question))
+
+
 def _patterned(concept: Concept, text: str) -> bool:
     return any(re.search(p, text) for p in concept.extra.get("patterns", ()))
 
@@ -207,7 +218,7 @@ def analyse_one(
         unknown_terms=_unknown_terms(q, model, known) if scope == "unknown" else (),
         by_meaning=tuple(c.id for c in meaning),
         expansions=_expansions(subject_matches + framing_matches + model.matches(q, kinds=("term",))),
-        situation=intent in ("how", "general") and describes_situation(q, model),
+        situation=intent in ("how", "general") and describes_situation(q, model) or asks_by_the_standard(q),
     )
 
 

@@ -264,6 +264,28 @@ def test_a_finding_is_judged_by_the_clause_it_breaks_not_by_its_words(kb: Assist
     assert "违反哪条" not in statement and "后来客户退货，不符合 ISO 9001 8.3.4" in statement
 
 
+@pytest.mark.parametrize(
+    ("family", "ranked", "scores", "basis", "runner_up"),
+    [
+        # the words' topic is also the closest clause: it stands, its sub-clause when close behind
+        (("9.2",), ("9.2", "9.2.2", "9.3"), (5.0, 4.5, 1.0), "9.2.2", ""),
+        # the words name evidence (文件), the finding is a design change: the closest clause decides
+        (("7.5",), ("8.3.6", "7.5.3.2", "8.5.6"), (3.4, 3.3, 1.0), "8.3.6", "7.5.3.2"),
+        # a parent summary leads its sub-clause by a hair
+        (("7.1.5.2",), ("8.4", "8.4.1", "7.1.5.2"), (6.0, 5.9, 2.0), "8.4.1", ""),
+        # a clear first: no runner-up is named
+        (("6.2.1",), ("6.2.1", "8.2.1", "10.2.1"), (6.0, 3.0, 2.0), "6.2.1", ""),
+    ],
+)
+def test_finding_clause_and_near_tie(family, ranked, scores, basis, runner_up) -> None:
+    from assistant.subject import close_second, finding_clause
+    from assistant.understanding import Concept
+
+    topic = Concept(id="topic.t", kind="topic", name="t", clauses=family)
+    assert finding_clause(topic, ranked) == basis
+    assert close_second(basis, ranked, scores, margin=1.2) == runner_up
+
+
 def test_a_told_situation_is_answered_from_the_clause_it_touches(kb: Assistant) -> None:
     answer = kb.ask("包装好的成品在仓库里被叉车撞坏了好几箱，该怎么整改？")
     assert answer.text.startswith("ISO 9001 8.5.4（防护）")

@@ -17,6 +17,7 @@ from langchain_core.documents import Document
 from assistant.extractive import extract
 from assistant.subject import close_second, finding_clause, main_clause
 from assistant.understanding import Analysis, Concept, ConceptModel
+from assistant.understanding.analyse import scenario_notes
 from assistant.understanding.text import sentences
 from ingest.chunking import SUMMARY_KINDS, under_section
 
@@ -45,9 +46,7 @@ class Part:
 class Composer:
     """Builds the parts of an answer for one analysed question."""
 
-    def __init__(
-        self, concepts: ConceptModel, passages: Passages, tie_margin: float = 0.0, lead_margin: float = 1.0
-    ) -> None:
+    def __init__(self, concepts: ConceptModel, passages: Passages, tie_margin: float, lead_margin: float) -> None:
         self.concepts = concepts
         self.passages = passages
         self.tie_margin = tie_margin  # see Settings.finding_tie_margin
@@ -187,18 +186,15 @@ class Composer:
             facts = _QUESTION_TAIL.sub("", a.question).strip(" ，。；") or a.question
             facts = facts if len(facts) <= 90 else facts[:88] + "……"
             parts.append(Part(f"建议的不符合项描述：{facts}，不符合 ISO 9001 {main}“{title}”的要求。"))
-            generic = self._scenario_intent()
+            generic = scenario_notes(self.concepts)
             parts.append(Part("纠正：" + str(topic.extra.get("correction") or generic.get("correction", ""))))
             parts.append(
                 Part("纠正措施：" + str(topic.extra.get("corrective_action") or generic.get("corrective_action", "")))
             )
         return parts
 
-    def _scenario_intent(self) -> dict:
-        return self.concepts.get("intent.scenario").extra if "intent.scenario" in self.concepts else {}
-
     def _problem(self, question: str) -> bool:
-        cues = self._scenario_intent().get("problem", [])
+        cues = scenario_notes(self.concepts).get("problem", [])
         body = _QUESTION_TAIL.sub("", question)
         return any(cue in body for cue in cues)
 

@@ -21,7 +21,7 @@ from assistant.config import Settings
 from assistant.understanding import Analysis, Concept, ConceptModel, analyse
 from assistant.understanding.similar import ConceptVectors
 from assistant.understanding.text import tokenize
-from ingest.chunking import SUMMARY_KINDS, index_text, under_section, vector_texts
+from ingest.chunking import SUMMARY_KINDS, finding_texts, index_text, under_section
 from ingest.index import IndexState, IndexStore
 from ingest.meta import build_bm25
 
@@ -70,7 +70,7 @@ class HybridRetriever(BaseRetriever):
         self.concepts = self.concepts or ConceptModel.load(self.settings.corpus_dir)
         self._n_vectors = max(1, self.collection.count())
         self._is_clause_doc = [d.metadata.get("kind") in SUMMARY_KINDS for d in self.state.chunks]
-        self._n_finding_vectors = sum(len(vector_texts(d)) - 1 for d in self.state.chunks if d.metadata.get("findings"))
+        self._n_finding_vectors = sum(len(finding_texts(d)) for d in self.state.chunks)
         self._id_pos = {cid: i for i, cid in enumerate(self.state.ids)}
         self._clause_sets = [
             set(filter(None, str(d.metadata.get("clauses", "")).split(","))) for d in self.state.chunks
@@ -242,7 +242,7 @@ class HybridRetriever(BaseRetriever):
         (ordinary questions keep the stored index, where summaries would otherwise gain words). Built on first
         use: about 0.2 s for the committed corpus."""
         if "_with_findings" not in self.__dict__:
-            texts = [index_text(d) + "\n" + str(d.metadata.get("findings", "")) for d in self.state.chunks]
+            texts = ["\n".join([index_text(d), *finding_texts(d)]) for d in self.state.chunks]
             self.__dict__["_with_findings"] = build_bm25(texts)
         return self.__dict__["_with_findings"]
 

@@ -190,7 +190,7 @@ def vector_texts(doc: Document, min_chars: int = 5) -> list[str]:
     """
     if doc.metadata.get("kind") in SUMMARY_KINDS:
         title = doc.page_content.split("\n", 1)[0].removeprefix("ISO 9001:2015 ").split("（")[0]
-        return [doc.page_content] + [f"{title}：{f}" for f in _findings(doc)]
+        return [doc.page_content] + [f"{title}：{f}" for f in finding_texts(doc)]
     heading = str(doc.metadata.get("section", "")).split(SECTION_SEP)[-1]
     parts = [p.strip(" -*|") for line in doc.page_content.split("\n") for p in split_sentences(line)]
     texts = [f"{heading}：{p}" for p in parts if len(p) >= min_chars and not set(p) <= set("|-: ")]
@@ -204,6 +204,6 @@ def index_text(doc: Document) -> str:
     return f"{tail}\n{doc.page_content}"
 
 
-def _findings(doc: Document) -> list[str]:
+def finding_texts(doc: Document) -> list[str]:
     """A clause summary's typical audit findings (ingest/clauses.py): their own sentence vectors, never shown."""
     return [f for f in str(doc.metadata.get("findings", "")).split("\n") if f]

@@ -60,13 +60,18 @@ def detect_intent(question: str, model: ConceptModel) -> tuple[Intent, list[tupl
 _ABOUT_9001 = re.compile(r"9001|19001|质量管理体系标准")
 
 
+def scenario_notes(model: ConceptModel) -> dict:
+    """What intents.yaml says about described situations: problem and trouble cues, the generic correction."""
+    return model.get("intent.scenario").extra if "intent.scenario" in model else {}
+
+
 def describes_situation(question: str, model: ConceptModel, min_chars: int = 16) -> bool:
     """Whether the question first tells what happened ("包装好的成品被叉车撞坏了好几箱，该怎么整改？"): some
     description before the last part of the sentence, with a sign that something went wrong. Such a "how" is
     answered from the clause the situation touches, like an auditor's finding, not from the words' topic."""
     pieces = [p for p in re.split(r"[，,。；;！!？?]", question) if p.strip()]
     told = "".join(pieces[:-1])
-    scenario = model.get("intent.scenario").extra if "intent.scenario" in model else {}
+    scenario = scenario_notes(model)
     cues = [*scenario.get("problem", []), *scenario.get("trouble", [])]
     return len(pieces) >= 2 and len(told) >= min_chars and any(cue in told for cue in cues)
 
@@ -218,7 +223,7 @@ def analyse_one(
         unknown_terms=_unknown_terms(q, model, known) if scope == "unknown" else (),
         by_meaning=tuple(c.id for c in meaning),
         expansions=_expansions(subject_matches + framing_matches + model.matches(q, kinds=("term",))),
-        situation=intent in ("how", "general") and describes_situation(q, model) or asks_by_the_standard(q),
+        situation=(intent in ("how", "general") and describes_situation(q, model)) or asks_by_the_standard(q),
     )
 
 

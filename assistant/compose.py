@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 from assistant.extractive import extract
 from assistant.subject import close_second, finding_clause, main_clause
 from assistant.understanding import Analysis, Concept, ConceptModel
-from assistant.understanding.analyse import scenario_notes
+from assistant.understanding.analyse import asks_as_an_exam, scenario_notes
 from assistant.understanding.text import sentences
 from ingest.chunking import SUMMARY_KINDS, under_section
 
@@ -86,8 +86,12 @@ class Composer:
     def named_topic(self, a: Analysis) -> Concept | None:
         """The subject concept named in words. One found only by meaning is a hint for retrieval, not firm
         enough to shape the answer around."""
-        topic = next((c for c in a.concepts if not c.extra.get("generic") and c.id not in a.by_meaning), None)
-        return topic or next((c for c in a.concepts if c.id not in a.by_meaning), None)
+        named = [c for c in a.concepts if c.id not in a.by_meaning]
+        # "应当保留什么成文信息": the records a records question asks for are not its subject when another is named.
+        asked = [c for c in named if a.intent in c.extra.get("intent_words", ())]
+        subjects = [c for c in named if c not in asked] or asked
+        topic = next((c for c in subjects if not c.extra.get("generic")), None)
+        return topic or next(iter(subjects), None)
 
     def subject(
         self, a: Analysis, ranked: tuple[str, ...] = (), scores: tuple[float, ...] = ()
@@ -177,13 +181,13 @@ class Composer:
         clause, doc = self.clause(main), self.clause_doc(main)
         if clause is None or doc is None:
             return []
-        problem = self._problem(a.question)
+        facts = self._facts(a)
+        problem = self._problem(facts)
         title = clause.extra["title"]
         verdict = "不符合" if problem else "未见不符合（前提是实际做法满足下面的要求）"
         parts = [Part(f"判定：{verdict}，涉及 ISO 9001 {main}（{title}）。", doc)]
         parts.append(Part("要求：" + "".join(sentences(clause.description, semicolons=False)[:2]), doc))
         if problem:
-            facts = _QUESTION_TAIL.sub("", a.question).strip(" ，。；") or a.question
             facts = facts if len(facts) <= 90 else facts[:88] + "……"
             parts.append(Part(f"建议的不符合项描述：{facts}，不符合 ISO 9001 {main}“{title}”的要求。"))
             generic = scenario_notes(self.concepts)
@@ -193,10 +197,19 @@ class Composer:
             )
         return parts
 
-    def _problem(self, question: str) -> bool:
-        cues = scenario_notes(self.concepts).get("problem", [])
-        body = _QUESTION_TAIL.sub("", question)
-        return any(cue in body for cue in cues)
+    def _facts(self, a: Analysis) -> str:
+        """What the question tells, without the question it then asks ("……属于哪一条？", "主要问题是：")."""
+        told = a.told or a.question
+        facts = _QUESTION_TAIL.sub("", told).strip(" ，。；")
+        if asks_as_an_exam(facts, self.concepts):
+            facts = re.sub(r"[^，,。；;！!？?：:]+[，,。；;！!？?：:]*$", "", facts.rstrip(" ：:？?")).strip(" ，。；")
+        return facts or a.question
+
+    def _problem(self, facts: str) -> bool:
+        """Whether the told situation says something went wrong: the same cues that make a told "how" a
+        situation to judge (analyse.describes_situation)."""
+        notes = scenario_notes(self.concepts)
+        return any(cue in facts for cue in [*notes.get("problem", []), *notes.get("trouble", [])])
 
     def fact(self, a: Analysis, main: str) -> Part | None:
         """A committed own-words fact whose cue words the question uses: the subject's first, then the others'."""

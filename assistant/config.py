@@ -64,7 +64,9 @@ class Settings(BaseSettings):
     dense_weight: float = 1.0
     clause_boost: float = 1.0  # added to the fused z-score of chunks tied to a clause the question names
     clause_doc_penalty: float = 1.5  # z-score units taken off clause summaries unless a clause is named
+    finding_doc_penalty: float = 1.0  # the same when judging a described finding
     max_clause_docs: int = 1  # clause summaries allowed in the top k unless the question names a clause
+    finding_clause_docs: int = 3  # the same when judging a described finding
     concept_boost: float = 0.8  # z-score units for passages in the question's subject sections / main clause
     concept_min_similarity: float = 0.91  # a question naming no known concept takes the closest topic by meaning
     overview_penalty: float = 0.8  # z-score units taken off the guide's overview passages unless asked about

@@ -130,14 +130,16 @@ class HybridRetriever(BaseRetriever):
         dense_sims: dict[int, float] = {}
         if mode != "bm25":
             # The embedder gets the user's own words: synonym expansion helps BM25 but blurs the embedding.
-            vector = self._query_vector(analysis.standalone)
+            vector = self._query_vector(analysis.search_text)
             dense_sims = self._dense(vector, pool * 4, with_findings=analysis.judges_a_finding)
 
         ranking = Ranking(self._fuse(bm25_scores, dense_sims, mode, pool), analysis, mode)
         for adjust in ADJUSTMENTS:
             adjust(self, ranking)
         scores = ranking.scores
-        order = self._diversify(sorted(scores, key=scores.get, reverse=True), k, bool(analysis.clauses))
+        order = self._diversify(
+            sorted(scores, key=scores.get, reverse=True), k, bool(analysis.clauses), analysis.judges_a_finding
+        )
         docs = []
         for i in order:
             base = self.state.chunks[i]
@@ -213,10 +215,11 @@ class HybridRetriever(BaseRetriever):
             if keep(d)
         ]
 
-    def _diversify(self, ranked: list[int], k: int, named: bool) -> list[int]:
+    def _diversify(self, ranked: list[int], k: int, named: bool, finding: bool = False) -> list[int]:
         """Cap clause summaries in the top k: sibling clauses are near-duplicates and would crowd out the
-        guide passages that actually explain how a small company does it."""
-        cap = k if named else self.settings.max_clause_docs
+        guide passages that actually explain how a small company does it. A judged finding allows more: which
+        requirement the situation breaks is what it asks."""
+        cap = k if named else (self.settings.finding_clause_docs if finding else self.settings.max_clause_docs)
         out, clause_docs, overflow = [], 0, []
         for i in ranked:
             if self._is_clause_doc[i]:
@@ -262,11 +265,12 @@ def concept_vectors(model: ConceptModel, embeddings: Embeddings) -> ConceptVecto
 def demote_summaries(r: HybridRetriever, ranking: Ranking) -> None:
     """Clause summaries say what is required; the guide (or the company's own text) says how a small company
     does it, which is what an owner's question is after. Named clauses lift this."""
-    if ranking.analysis.clauses or not r.settings.clause_doc_penalty:
+    penalty = r.settings.finding_doc_penalty if ranking.analysis.judges_a_finding else r.settings.clause_doc_penalty
+    if ranking.analysis.clauses or not penalty:
         return
     for i in ranking.scores:
         if r._is_clause_doc[i]:
-            ranking.scores[i] -= r.settings.clause_doc_penalty
+            ranking.scores[i] -= penalty
 
 
 def boost_named_clauses(r: HybridRetriever, ranking: Ranking) -> None:

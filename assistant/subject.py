@@ -62,8 +62,8 @@ def rank_subjects(analysis: Analysis, ranked: tuple[str, ...]) -> Analysis:
     the best combined vote leads ("生产过程有啥风险" is about 风险; a described finding is judged by the clause both
     point at)."""
     subjects = [c for c in analysis.concepts if not c.extra.get("generic")]
-    if len(subjects) < 2 or not ranked:
-        return analysis
+    if len(subjects) < 2 or not ranked or subjects[0].extra.get("governs"):
+        return analysis  # "删减 8.3": the scope stays the subject however close the question is to 8.3
 
     def vote(item: tuple[int, Concept]) -> float:
         position, concept = item

@@ -57,6 +57,45 @@ def detect_intent(question: str, model: ConceptModel) -> tuple[Intent, list[tupl
     return "general", framing
 
 
+_SEGMENTS = re.compile(r"[^，,。；;！!？?：:]+[，,。；;！!？?：:]*")
+
+
+def _segments(text: str) -> list[str]:
+    return [s for s in _SEGMENTS.findall(text) if s.strip(" ，,。；;！!？?：:")]
+
+
+def _cues(model: ConceptModel, key: str) -> list[re.Pattern[str]]:
+    return [re.compile(p) for p in scenario_notes(model).get(key, [])]
+
+
+def asks_as_an_exam(question: str, model: ConceptModel, min_chars: int = 12) -> bool:
+    """An exam stem: a told case, then "主要问题是：" / "最恰当的结论是什么？" — what is wrong in it."""
+    pieces = _segments(question)
+    told = "".join(pieces[:-1])
+    return len(pieces) >= 2 and len(told) >= min_chars and any(p.search(pieces[-1]) for p in _cues(model, "exam"))
+
+
+def without_follow_on(question: str, model: ConceptModel) -> str:
+    """The question without the asks that follow a judgement ("违反了哪一条？应采取什么纠正措施？" → "违反了哪
+    一条？"): the correction belongs in the answer, but its words must not pull the judgement to 10.2."""
+    pieces = _segments(question)
+    cues = _cues(model, "follow_on")
+    while len(pieces) > 2 and any(p.search(pieces[-1]) for p in cues):
+        pieces.pop()
+    return "".join(pieces).strip()
+
+
+def without_consequences(text: str, model: ConceptModel, exam: bool = False) -> str:
+    """A told finding without the parts that only report its outcome ("……，导致客户退货"), nor an exam stem's
+    closing ask ("根本原因最可能是："): an auditor judges the practice described, and an outcome's words (退货,
+    投诉) would pull the judgement to complaints."""
+    outcome = _cues(model, "consequence")
+    pieces = _segments(text)
+    told, ask = pieces[:-1], ([] if exam else pieces[-1:])
+    kept = told[:1] + [p for p in told[1:] if not any(c.search(p.lstrip()) for c in outcome)]
+    return "".join(kept + ask).strip()
+
+
 _ABOUT_9001 = re.compile(r"9001|19001|质量管理体系标准")
 
 
@@ -148,6 +187,18 @@ def analyse_one(
     asked only when no concept is named in words the model knows; it is None in index-free analysis."""
     q = question.strip()
     intent, framing_spans = detect_intent(q, model)
+    if asks_as_an_exam(q, model):
+        intent = "scenario"
+    told = without_follow_on(q, model)
+    if told != q:
+        told_intent, told_framing = detect_intent(told, model)
+        if told_intent == "scenario" or asks_as_an_exam(told, model):
+            # The judgement is asked first; the follow-on asks are answered by the scenario's correction lines.
+            q, intent, framing_spans = told, "scenario", told_framing
+    exam = asks_as_an_exam(q, model)
+    # An exam stem's closing ask ("主要风险是：", "根本原因最可能是：") only asks: its words (风险, 根本原因 →
+    # 纠正措施) are neither the finding nor its framing.
+    asked = (len(q) - len(_segments(q)[-1]), len(q)) if exam else (len(q), len(q))
     # Clause titles ("测量溯源", "组织的知识") name subjects too, for clauses no topic speaks of.
     # Topics, out-of-scope subjects and context are matched each on their own: "设计开发" may name both a topic
     # and one of the firm's own steps, and "电镀外包" both a known gap and the topic 外包.
@@ -160,13 +211,23 @@ def analyse_one(
 
     # A topic word inside a longer context word is context ("食品包装" names a trade, not packaging), and
     # inside another standard's name it is that standard's ("环境管理体系").
-    topic_matches = [m for m in model.matches(q, kinds=("topic", "clause")) if not inside(m, context_matches + refused)]
+    topic_matches = [
+        m
+        for m in model.matches(q, kinds=("topic", "clause"))
+        if not inside(m, context_matches + refused) and not _in_spans(m, [asked])
+    ]
     matches = oos_matches
     framing_matches = [m for m in topic_matches if intent == "scenario" and _in_spans(m, framing_spans)]
     subject_matches = [m for m in topic_matches if m not in framing_matches]
     if not subject_matches:  # only framing words: then they are the subject after all
         subject_matches, framing_matches = framing_matches, []
     concepts = _order_topics(subject_matches, intent == "scenario")
+    named = tuple(clause_numbers(q))
+    governing = [c for c in concepts if c.extra.get("governs")]
+    if governing:
+        # "删减 8.3" is about the scope (4.3) whichever clause it names: that clause is the object, not the subject.
+        concepts = [*governing, *(c for c in concepts if c not in governing)]
+        named = ()
     framing = tuple(dict.fromkeys(m.concept for m in framing_matches if m.concept not in concepts))
     context: dict[str, tuple[str, ...]] = {}
     for kind in CONTEXT_KINDS:
@@ -176,7 +237,6 @@ def analyse_one(
     size = _SIZE.search(q)
     if size:
         context["size"] = (size.group(0),)
-    named = tuple(clause_numbers(q))
 
     oos = [m.concept for m in matches if m.concept.kind == "out_of_scope"]
     oos += [c for c in model.of_kind("out_of_scope") if c not in oos and _patterned(c, q)]
@@ -209,9 +269,11 @@ def analyse_one(
         # stays for the match strength to decide.
         meaning = tuple(c for c, _ in by_meaning(q)[:1])
         concepts = [*meaning, *concepts]
+    situation = (intent in ("how", "general") and describes_situation(q, model)) or asks_by_the_standard(q)
     return Analysis(
         question=question,
-        standalone=q,
+        standalone=question.strip(),
+        told=q,
         intent=intent,
         concepts=tuple(concepts),
         framing=framing,
@@ -222,8 +284,13 @@ def analyse_one(
         gaps=gaps if scope == "in" else (),
         unknown_terms=_unknown_terms(q, model, known) if scope == "unknown" else (),
         by_meaning=tuple(c.id for c in meaning),
-        expansions=_expansions(subject_matches + framing_matches + model.matches(q, kinds=("term",))),
-        situation=(intent in ("how", "general") and describes_situation(q, model)) or asks_by_the_standard(q),
+        expansions=_expansions(
+            subject_matches
+            + framing_matches
+            + [m for m in model.matches(q, kinds=("term",)) if not _in_spans(m, [asked])]
+        ),
+        situation=situation,
+        finding_text=without_consequences(q, model, exam) if (intent == "scenario" or situation) and not named else "",
     )
 
 

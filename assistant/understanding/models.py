@@ -69,6 +69,8 @@ class Analysis:
     expansions: tuple[str, ...] = ()  # formal terms of the guide/standard for the question's colloquial words
     follow_up: bool = False
     situation: bool = False  # a concrete situation is told before the question ("冲床老是坏…怎么改？")
+    told: str = ""  # the question without asks that follow a judgement ("…违反哪条？应采取什么纠正措施？")
+    finding_text: str = ""  # a judged finding without its reported outcome ("…，导致客户退货"), for retrieval
 
     @property
     def judges_a_finding(self) -> bool:
@@ -88,7 +90,13 @@ class Analysis:
         return tuple(out)
 
     @property
+    def search_text(self) -> str:
+        """What retrieval looks for: the stand-alone question, less any follow-on asks after a judgement."""
+        return self.finding_text or self.told or self.standalone
+
+    @property
     def search_query(self) -> str:
-        """The stand-alone question with the formal terms appended, for BM25."""
-        extra = [t for t in self.expansions if t not in self.standalone]
-        return self.standalone if not extra else self.standalone + "（" + "、".join(extra) + "）"
+        """The search text with the formal terms appended, for BM25."""
+        text = self.search_text
+        extra = [t for t in self.expansions if t not in text]
+        return text if not extra else text + "（" + "、".join(extra) + "）"

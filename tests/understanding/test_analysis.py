@@ -35,6 +35,9 @@ def test_analysis_table(case: dict) -> None:
         assert list(a.clauses) == case["clauses"]
     if "situation" in case:
         assert a.situation is case["situation"]
+    for text in ("told", "finding_text"):
+        if text in case:
+            assert getattr(a, text) == case[text]
     for kind, words in (case.get("context") or {}).items():
         assert list(a.context.get(kind, ())) == words
 

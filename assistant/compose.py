@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 from assistant.extractive import extract
 from assistant.subject import close_second, finding_clause, main_clause
 from assistant.understanding import Analysis, Concept, ConceptModel
-from assistant.understanding.analyse import asks_as_an_exam, scenario_notes
+from assistant.understanding.analyse import asks_as_an_exam, scenario_notes, states_a_claim
 from assistant.understanding.text import sentences
 from ingest.chunking import SUMMARY_KINDS, under_section
 
@@ -229,9 +229,14 @@ class Composer:
         part = self.requirement(main) if main else None
         if part is None:
             return []
-        lead = (
-            "**需要。**" if re.search(r"(要|需要|必须|应该|一定)", a.question) else "**要看是否满足 ISO 9001 的要求：**"
-        )
+        if states_a_claim(a.question, self.concepts):
+            # "……不需要评审，只要通知即可。这种说法对吗？": a claim that asks less than the clause requires is wrong.
+            understated = any(re.search(p, a.question) for p in scenario_notes(self.concepts).get("understates", []))
+            lead = "**不对。**标准要求：" if understated else "**要对照 ISO 9001 的要求来看：**"
+        elif re.search(r"(要|需要|必须|应该|一定)", a.question):
+            lead = "**需要。**"
+        else:
+            lead = "**要看是否满足 ISO 9001 的要求：**"
         return [Part(lead + part.text, part.doc)]
 
     def compare(self, a: Analysis, topic: Concept, main: str) -> list[Part]:

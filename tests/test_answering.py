@@ -286,6 +286,26 @@ def test_finding_clause_and_near_tie(family, ranked, scores, basis, runner_up) -
     assert close_second(basis, ranked, scores, margin=1.2) == runner_up
 
 
+def test_an_exam_stem_is_judged_from_the_case_and_its_ask_is_not_the_statement(kb: Assistant) -> None:
+    answer = kb.ask("仓库把没有标识的不合格零件和合格品放在同一个货架上，第二天被装配工领走了。主要问题是：")
+    first = answer.text.splitlines()[0]
+    assert first.startswith("判定：不符合") and "8.7" in first, first
+    statement = next(x for x in answer.text.splitlines() if x.startswith("建议的不符合项描述："))
+    assert "主要问题" not in statement and "领走了，不符合" in statement
+
+
+def test_asking_for_the_corrective_action_does_not_move_the_finding_to_10_2(kb: Assistant) -> None:
+    answer = kb.ask("审核时发现量具柜里的游标卡尺没有校准标识，也查不到校准记录。违反了哪一条？应该怎么整改？")
+    assert answer.text.startswith("判定：不符合，涉及 ISO 9001 7.1.5"), answer.text.splitlines()[0]
+    assert "纠正措施：" in answer.text
+
+
+def test_an_understated_claim_is_answered_wrong_with_the_clause(kb: Assistant) -> None:
+    answer = kb.ask("产品的设计改了以后只要口头通知车间就行，不需要评审和批准。这种说法对吗？")
+    assert answer.text.startswith("**不对。**"), answer.text[:80]
+    assert any(c.clause == "8.3.6" for c in answer.citations), [c.label for c in answer.citations]
+
+
 def test_a_told_situation_is_answered_from_the_clause_it_touches(kb: Assistant) -> None:
     answer = kb.ask("包装好的成品在仓库里被叉车撞坏了好几箱，该怎么整改？")
     assert answer.text.startswith("ISO 9001 8.5.4（防护）")

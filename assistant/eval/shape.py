@@ -8,7 +8,7 @@ from assistant.answering import Answer
 from assistant.understanding import Analysis
 
 VERDICT = re.compile(
-    r"^(\*\*)?(是|否|需要|不需要|要|不要|不必|不是|可以|不可以|不能|能|必须|不必须|应当|不应|视情况|标准和指南(都)?没有|标准没有|指南没有|判定)"
+    r"^(\*\*)?(是|否|对|不对|要对照|需要|不需要|要|不要|不必|不是|可以|不可以|不能|能|必须|不必须|应当|不应|视情况|标准和指南(都)?没有|标准没有|指南没有|判定)"
 )
 _CAPTION = re.compile(r"^\*?\s*[图表]\s*\d+-\d+")
 _HEADER_ROW = re.compile(r"(目标；计算公式|项目；名称|输入源；内容|输出接收方；内容|^栏目|：项目；)")

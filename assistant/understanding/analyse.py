@@ -75,6 +75,14 @@ def asks_as_an_exam(question: str, model: ConceptModel, min_chars: int = 12) -> 
     return len(pieces) >= 2 and len(told) >= min_chars and any(p.search(pieces[-1]) for p in _cues(model, "exam"))
 
 
+def states_a_claim(question: str, model: ConceptModel, min_chars: int = 10) -> bool:
+    """A true-or-false item: a claimed practice ("设计更改只要通知相关部门即可"), then "这种说法对吗？". It is judged
+    by the clause the claim runs against, like a finding."""
+    pieces = _segments(question)
+    told = "".join(pieces[:-1])
+    return len(pieces) >= 2 and len(told) >= min_chars and any(p.search(pieces[-1]) for p in _cues(model, "claim"))
+
+
 def without_follow_on(question: str, model: ConceptModel) -> str:
     """The question without the asks that follow a judgement ("违反了哪一条？应采取什么纠正措施？" → "违反了哪
     一条？"): the correction belongs in the answer, but its words must not pull the judgement to 10.2."""
@@ -269,7 +277,11 @@ def analyse_one(
         # stays for the match strength to decide.
         meaning = tuple(c for c, _ in by_meaning(q)[:1])
         concepts = [*meaning, *concepts]
-    situation = (intent in ("how", "general") and describes_situation(q, model)) or asks_by_the_standard(q)
+    situation = (
+        (intent in ("how", "general") and describes_situation(q, model))
+        or asks_by_the_standard(q)
+        or (intent == "yes_no" and states_a_claim(q, model))
+    )
     return Analysis(
         question=question,
         standalone=question.strip(),

@@ -100,7 +100,7 @@ class Composer:
         topic = self.named_topic(a)
         generic_only = topic is not None and bool(topic.extra.get("generic"))
         clear_lead = len(scores) > 1 and scores[0] - scores[1] >= self.lead_margin
-        judged = a.intent in {"scenario", "yes_no", "records", "definition"}
+        judged = a.intent in {"scenario", "yes_no", "records", "definition"} or a.judges_a_finding
         if (topic is None or generic_only) and ranked and (judged or clear_lead):
             # No concept named the subject in words the model knows ("体系发生变更时…" names only 体系): the clause
             # summary the question came closest to (dense + BM25) stands in for it, so a judgement or a verdict

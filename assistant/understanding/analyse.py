@@ -123,8 +123,10 @@ def describes_situation(question: str, model: ConceptModel, min_chars: int = 16)
     return len(pieces) >= 2 and len(told) >= min_chars and any(cue in told for cue in cues)
 
 
+_STANDARD = r"(ISO\s*9001(:2015)?|GB/T\s*19001|标准)"
 _BY_THE_STANDARD = re.compile(
-    r"(按照|依据|根据|按)\s*(ISO\s*9001|GB/T\s*19001|标准)[^，。？?]{0,6}[，,]?.{0,20}(应当|应该|最应该)"
+    rf"(按照|依据|根据|按)\s*{_STANDARD}[^，。？?]{{0,6}}[，,]?.{{0,20}}(应当|应该|最应该|必须|需要)"
+    rf"|{_STANDARD}\s*还?(要求|需要)[^，。？?]{{0,6}}什么"
 )
 
 

@@ -134,7 +134,8 @@ class Composer:
         }.get(a.intent)
         parts = handler(a, topic, main) if handler else []
         if not parts and main:
-            part = self.requirement(main)
+            # A "how" also gets the summary's usual practice ("常见做法是建设备台账…"): the guide may say little.
+            part = self.requirement(main, n=2 if a.intent == "how" else 1)
             parts = [part] if part else []
         if main and not any(p.doc is not None and p.doc.metadata.get("kind") == "clause" for p in parts):
             # Name the clause the answer rests on, even when the opener quotes the guide (a list).

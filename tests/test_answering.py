@@ -223,6 +223,7 @@ def test_what_the_boss_must_do_lists_every_leadership_item(kb: Assistant) -> Non
         ("内审员一定要有证书吗？", "**不需要。**", "9.2"),
         ("质量手册必须写吗？", "**不是必须的。**", "7.5"),
         ("不做设计的话 8.3 可以删减吗？", "**可以", "4.3"),
+        ("ISO 9001 要求做 HACCP 吗？", "**不要求。**", "4.2"),
     ],
 )
 def test_yes_no_question_opens_with_the_verdict_and_its_basis(

@@ -264,6 +264,13 @@ def analyse_one(
     # "ISO 9001 要求必须做 FMEA 吗？" asks what ISO 9001 requires, which is covered; the other method is a gap.
     if hard and intent == "yes_no" and specific and _ABOUT_9001.search(q):
         gaps, hard = tuple(dict.fromkeys([*gaps, *hard])), []
+    # "ISO 9001 要求做 HACCP 吗？" asks what ISO 9001 requires of another standard: it does not, unless the law or
+    # the customer does (4.2). Answered from that topic, with a line that the other standard is not covered.
+    under = [c.extra.get("under") for c in hard]
+    if hard and intent == "yes_no" and not specific and all(under) and _ABOUT_9001.search(q) and under[0] in model:
+        gaps, hard = tuple(dict.fromkeys([*gaps, *(c for c in oos if c.extra.get("mode") == "refuse")])), []
+        concepts = [model.get(str(under[0])), *concepts]
+        specific = concepts[:1]
     out_of_scope = None
     if hard:
         scope, out_of_scope = "out", hard[0]

@@ -142,6 +142,8 @@ def explain(question: str = typer.Argument(..., help="要分析的问题，例�
         ("主题（主语在前）", names(analysis.concepts)),
         ("情景框架（不作主语）", names(analysis.framing)),
         ("按情形判定条款", "是" if analysis.judges_a_finding else "否"),
+        # The words judged (less follow-on asks, reported outcomes and an exam stem's closing ask).
+        ("检索所用文字", analysis.search_text if analysis.search_text != analysis.standalone else "原问题"),
         ("点名的条款", "、".join(analysis.clauses) or "—"),
         ("主题条款", "、".join(analysis.topic_clauses) or "—"),
         ("背景", "；".join(f"{k}：{'、'.join(v)}" for k, v in analysis.context.items()) or "—"),

@@ -61,6 +61,8 @@ def test_explain_shows_topic_intent_framing_and_clause(data_dir: Path) -> None:
     assert "情景判定" in out and "topic.calibration" in out and "topic.internal_audit" in out
     assert "7.1.5.2" in out and "知识库内" in out
     assert re.search(r"按情形判定条款\s*│\s*是", out), out
+    told = qms(data_dir, "explain", "仓库的灭火器过期了，结果被消防检查罚款。违反哪条？应该怎么整改？").output
+    assert re.search(r"检索所用文字\s*│\s*仓库的灭火器过期了，违反哪条？", told), told
     refused = qms(data_dir, "explain", "HACCP 是什么？").output
     assert "知识库外" in refused and "HACCP" in refused
 

@@ -104,6 +104,9 @@ def without_consequences(text: str, model: ConceptModel, exam: bool = False) -> 
     return "".join(kept + ask).strip()
 
 
+# A clause number the question only refers to ("4.2 中提到的相关方要求", "9.2 所述的审核结果").
+_REFERENCED = re.compile(r"(\d{1,2}(?:\.\d{1,2}){1,3})\s*(?:中)?(?:所提及|所提到|提到|所述|所说|所规定|规定|所要求)的?")
+
 _ABOUT_9001 = re.compile(r"9001|19001|质量管理体系标准")
 
 
@@ -233,6 +236,16 @@ def analyse_one(
         subject_matches, framing_matches = framing_matches, []
     concepts = _order_topics(subject_matches, intent == "scenario")
     named = tuple(clause_numbers(q))
+    situation = (
+        (intent in ("how", "general") and describes_situation(q, model))
+        or asks_by_the_standard(q)
+        or (intent == "yes_no" and states_a_claim(q, model))
+    )
+    cited = set(_REFERENCED.findall(q))
+    if named and set(named) <= cited and (intent == "scenario" or situation):
+        # "策划体系时可以不考虑 4.1 所提及的因素。这种说法对吗？" judges the planning (6.1.1); the clauses it refers to
+        # are its material, not what is judged.
+        named = ()
     governing = [c for c in concepts if c.extra.get("governs")]
     if governing:
         # "删减 8.3" is about the scope (4.3) whichever clause it names: that clause is the object, not the subject.
@@ -286,11 +299,6 @@ def analyse_one(
         # stays for the match strength to decide.
         meaning = tuple(c for c, _ in by_meaning(q)[:1])
         concepts = [*meaning, *concepts]
-    situation = (
-        (intent in ("how", "general") and describes_situation(q, model))
-        or asks_by_the_standard(q)
-        or (intent == "yes_no" and states_a_claim(q, model))
-    )
     return Analysis(
         question=question,
         standalone=question.strip(),

@@ -79,8 +79,12 @@ class HybridRetriever(BaseRetriever):
         # Overview passages (the guide's introduction to ISO 9001, the preface) mention everything a little;
         # they answer questions about themselves, not every question. Their sections come from generic topics.
         overview = {s for c in self.concepts.of_kind("topic") if c.extra.get("generic") for s in c.sections}
+        # The guide's example tables (the process card of table 3-1) name records, equipment, risks and targets
+        # all at once: they match almost any question, and answer only those about their own section.
         self._is_overview = [
-            d.metadata.get("kind") == "guide" and self._sections[i] in overview for i, d in enumerate(self.state.chunks)
+            d.metadata.get("kind") == "guide"
+            and (self._sections[i] in overview or d.page_content.lstrip().startswith("|"))
+            for i, d in enumerate(self.state.chunks)
         ]
 
     def _get_relevant_documents(

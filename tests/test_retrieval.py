@@ -69,6 +69,16 @@ def test_clause_summaries_are_capped_without_a_clause_number(built_assistant: As
     assert kinds.count("guide") >= 4
 
 
+def test_example_tables_yield_unless_asked_about(built_assistant: Assistant) -> None:
+    """The process card of table 3-1 names records, equipment, risks and targets at once: it is demoted like
+    the overview passages, and still found when the question is about process cards."""
+    r = built_assistant.retriever
+    tables = [i for i, d in enumerate(r.state.chunks) if d.page_content.lstrip().startswith("|")]
+    assert tables and all(r._is_overview[i] for i in tables)
+    docs = built_assistant.retrieve("过程识别卡怎么填？", k=5)
+    assert any(d.page_content.lstrip().startswith("|") for d in docs)
+
+
 @pytest.mark.parametrize("qid", ["q036", "q053", "q066", "q084", "q097", "q102", "q108"])
 def test_eval_questions_hit_in_top3(built_assistant: Assistant, qid: str) -> None:
     item = QUESTIONS[qid]

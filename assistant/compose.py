@@ -17,7 +17,13 @@ from langchain_core.documents import Document
 from assistant.extractive import extract
 from assistant.subject import close_second, finding_clause, main_clause
 from assistant.understanding import Analysis, Concept, ConceptModel
-from assistant.understanding.analyse import asks_as_an_exam, scenario_notes, states_a_claim
+from assistant.understanding.analyse import (
+    asks_as_an_exam,
+    scenario_notes,
+    states_a_claim,
+    went_wrong,
+    without_last_part,
+)
 from assistant.understanding.text import sentences
 from ingest.chunking import SUMMARY_KINDS, under_section
 
@@ -183,7 +189,7 @@ class Composer:
         if clause is None or doc is None:
             return []
         facts = self._facts(a)
-        problem = self._problem(facts)
+        problem = went_wrong(facts, self.concepts)
         title = clause.extra["title"]
         verdict = "不符合" if problem else "未见不符合（前提是实际做法满足下面的要求）"
         parts = [Part(f"判定：{verdict}，涉及 ISO 9001 {main}（{title}）。", doc)]
@@ -203,14 +209,8 @@ class Composer:
         told = a.told or a.question
         facts = _QUESTION_TAIL.sub("", told).strip(" ，。；")
         if asks_as_an_exam(facts, self.concepts):
-            facts = re.sub(r"[^，,。；;！!？?：:]+[，,。；;！!？?：:]*$", "", facts.rstrip(" ：:？?")).strip(" ，。；")
+            facts = without_last_part(facts.rstrip(" ：:？?")).strip(" ，。；")
         return facts or a.question
-
-    def _problem(self, facts: str) -> bool:
-        """Whether the told situation says something went wrong: the same cues that make a told "how" a
-        situation to judge (analyse.describes_situation)."""
-        notes = scenario_notes(self.concepts)
-        return any(cue in facts for cue in [*notes.get("problem", []), *notes.get("trouble", [])])
 
     def fact(self, a: Analysis, main: str) -> Part | None:
         """A committed own-words fact whose cue words the question uses: the subject's first, then the others'."""

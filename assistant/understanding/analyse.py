@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import lru_cache
 
 from assistant.understanding.concepts import ConceptModel
@@ -68,19 +69,27 @@ def _cues(model: ConceptModel, key: str) -> list[re.Pattern[str]]:
     return [re.compile(p) for p in scenario_notes(model).get(key, [])]
 
 
-def asks_as_an_exam(question: str, model: ConceptModel, min_chars: int = 12) -> bool:
-    """An exam stem: a told case, then "主要问题是：" / "最恰当的结论是什么？" — what is wrong in it."""
+def without_last_part(text: str) -> str:
+    """The text before its last comma/sentence part: what a question tells before what it asks."""
+    return "".join(_segments(text)[:-1])
+
+
+def _told_then_asked(question: str, model: ConceptModel, key: str, min_chars: int) -> bool:
+    """Some telling, then a last part that asks in the way the `key` cues of intents.yaml describe."""
     pieces = _segments(question)
     told = "".join(pieces[:-1])
-    return len(pieces) >= 2 and len(told) >= min_chars and any(p.search(pieces[-1]) for p in _cues(model, "exam"))
+    return len(pieces) >= 2 and len(told) >= min_chars and any(p.search(pieces[-1]) for p in _cues(model, key))
+
+
+def asks_as_an_exam(question: str, model: ConceptModel, min_chars: int = 12) -> bool:
+    """An exam stem: a told case, then "主要问题是：" / "最恰当的结论是什么？" — what is wrong in it."""
+    return _told_then_asked(question, model, "exam", min_chars)
 
 
 def states_a_claim(question: str, model: ConceptModel, min_chars: int = 10) -> bool:
     """A true-or-false item: a claimed practice ("设计更改只要通知相关部门即可"), then "这种说法对吗？". It is judged
     by the clause the claim runs against, like a finding."""
-    pieces = _segments(question)
-    told = "".join(pieces[:-1])
-    return len(pieces) >= 2 and len(told) >= min_chars and any(p.search(pieces[-1]) for p in _cues(model, "claim"))
+    return _told_then_asked(question, model, "claim", min_chars)
 
 
 def without_follow_on(question: str, model: ConceptModel) -> str:
@@ -115,15 +124,19 @@ def scenario_notes(model: ConceptModel) -> dict:
     return model.get("intent.scenario").extra if "intent.scenario" in model else {}
 
 
+def went_wrong(text: str, model: ConceptModel) -> bool:
+    """Whether a told situation says something went wrong (the problem and trouble cues of intents.yaml)."""
+    notes = scenario_notes(model)
+    return any(cue in text for cue in [*notes.get("problem", []), *notes.get("trouble", [])])
+
+
 def describes_situation(question: str, model: ConceptModel, min_chars: int = 16) -> bool:
     """Whether the question first tells what happened ("包装好的成品被叉车撞坏了好几箱，该怎么整改？"): some
     description before the last part of the sentence, with a sign that something went wrong. Such a "how" is
     answered from the clause the situation touches, like an auditor's finding, not from the words' topic."""
     pieces = [p for p in re.split(r"[，,。；;！!？?]", question) if p.strip()]
     told = "".join(pieces[:-1])
-    scenario = scenario_notes(model)
-    cues = [*scenario.get("problem", []), *scenario.get("trouble", [])]
-    return len(pieces) >= 2 and len(told) >= min_chars and any(cue in told for cue in cues)
+    return len(pieces) >= 2 and len(told) >= min_chars and went_wrong(told, model)
 
 
 _STANDARD = r"(ISO\s*9001(:2015)?|GB/T\s*19001|标准)"
@@ -200,8 +213,6 @@ def analyse_one(
     asked only when no concept is named in words the model knows; it is None in index-free analysis."""
     q = question.strip()
     intent, framing_spans = detect_intent(q, model)
-    if asks_as_an_exam(q, model):
-        intent = "scenario"
     told = without_follow_on(q, model)
     if told != q:
         told_intent, told_framing = detect_intent(told, model)
@@ -209,6 +220,8 @@ def analyse_one(
             # The judgement is asked first; the follow-on asks are answered by the scenario's correction lines.
             q, intent, framing_spans = told, "scenario", told_framing
     exam = asks_as_an_exam(q, model)
+    if exam:
+        intent = "scenario"
     # An exam stem's closing ask ("主要风险是：", "根本原因最可能是：") only asks: its words (风险, 根本原因 →
     # 纠正措施) are neither the finding nor its framing.
     asked = (len(q) - len(_segments(q)[-1]), len(q)) if exam else (len(q), len(q))
@@ -299,7 +312,7 @@ def analyse_one(
         # stays for the match strength to decide.
         meaning = tuple(c for c, _ in by_meaning(q)[:1])
         concepts = [*meaning, *concepts]
-    return Analysis(
+    analysis = Analysis(
         question=question,
         standalone=question.strip(),
         told=q,
@@ -319,8 +332,10 @@ def analyse_one(
             + [m for m in model.matches(q, kinds=("term",)) if not _in_spans(m, [asked])]
         ),
         situation=situation,
-        finding_text=without_consequences(q, model, exam) if (intent == "scenario" or situation) and not named else "",
     )
+    if analysis.judges_a_finding:
+        analysis = replace(analysis, finding_text=without_consequences(q, model, exam))
+    return analysis
 
 
 def standalone_follow_up(question: str, previous: Analysis, current: Analysis) -> str | None:
@@ -376,6 +391,4 @@ def analyse(
     if rewritten is None:
         return current
     again = analyse_one(rewritten, model, known, by_meaning)
-    from dataclasses import replace
-
     return replace(again, question=question, standalone=rewritten, follow_up=True)

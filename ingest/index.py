@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import bm25s
 import numpy as np
+from filelock import FileLock, Timeout
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
@@ -27,7 +29,7 @@ from assistant.errors import IngestCancelled, QMSError
 from ingest.chroma_disk import tidy
 from ingest.chunking import vector_texts
 from ingest.guards import disk_full_error, ensure_reserve, is_disk_full, release_reserve
-from ingest.locks import WriterLock
+from ingest.locks import WriterLock, busy_error
 from ingest.meta import LocalMeta, Meta, SharedMeta, row_document
 from ingest.sources import CORPUS_CLAUSES, CORPUS_GUIDE, SourceEntry, content_hash, corpus_sources
 
@@ -75,6 +77,18 @@ def chroma_client(settings: Settings):
             ) from exc
     path = settings.index_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
+    # Embedded Chroma creates its tables on first start without guarding against another process doing the same
+    # ("table collections already exists", "database is locked"): two commands on a new data dir take turns.
+    try:
+        with FileLock(str(settings.index_dir / "chroma-start.lock"), timeout=settings.index_lock_timeout_s):
+            return _start_embedded(settings, path, chroma_settings)
+    except Timeout as exc:
+        raise busy_error(settings.index_lock_timeout_s) from exc
+
+
+def _start_embedded(settings: Settings, path: Path, chroma_settings):  # noqa: ANN001, ANN202 - chromadb types
+    import chromadb
+
     try:
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:

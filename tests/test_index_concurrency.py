@@ -174,3 +174,39 @@ def test_read_only_commands_delete_nothing(tmp_path: Path, make_settings: Callab
     assert leftover.is_dir()
     names = {c if isinstance(c, str) else c.name for c in a.store.client.list_collections()}
     assert f"qms_chunks_g{live.generation + 1}" in names
+
+
+def _start_stores(root: str, rounds: int, barrier, errors) -> None:  # noqa: ANN001 - multiprocessing objects
+    """One of two processes starting the embedded store on the same fresh data dirs, in lock step."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    from ingest.index import chroma_client
+
+    for n in range(rounds):
+        data = Path(root) / str(n)
+        settings = Settings(data_dir=data, llm_backend="none", _env_file=None)
+        barrier.wait(timeout=60)
+        try:
+            chroma_client(settings).get_or_create_collection("probe")
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            errors.put(f"{n}: {type(exc).__name__}: {exc}")
+        SharedSystemClient.clear_system_cache()
+
+
+def test_two_processes_start_the_embedded_store_at_once(tmp_path: Path) -> None:
+    """Embedded Chroma creates its tables on first start without guarding against another process doing the
+    same ("table collections already exists", "database is locked"): two `qms` commands on a new data dir."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    barrier, errors = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_start_stores, args=(str(tmp_path), 20, barrier, errors)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=300)
+    assert all(p.exitcode == 0 for p in procs)
+    found = []
+    while not errors.empty():
+        found.append(errors.get())
+    assert not found, found

@@ -189,7 +189,9 @@ class Composer:
         if clause is None or doc is None:
             return []
         facts = self._facts(a)
-        problem = went_wrong(facts, self.concepts)
+        # "……。主要问题是：" or "违反了哪一条？" takes the fault as given, even when the telling has no cue word.
+        presumed = any(re.search(p, a.told or a.question) for p in scenario_notes(self.concepts).get("presumes", []))
+        problem = presumed or went_wrong(facts, self.concepts)
         title = clause.extra["title"]
         verdict = "不符合" if problem else "未见不符合（前提是实际做法满足下面的要求）"
         parts = [Part(f"判定：{verdict}，涉及 ISO 9001 {main}（{title}）。", doc)]

@@ -295,6 +295,13 @@ def test_an_exam_stem_is_judged_from_the_case_and_its_ask_is_not_the_statement(k
     assert "主要问题" not in statement and "领走了，不符合" in statement
 
 
+def test_a_question_that_presumes_a_fault_gets_a_nonconformity(kb: Assistant) -> None:
+    """No 未/没有 in the telling, but "主要问题是：" takes the fault as given."""
+    answer = kb.ask("成品检验员休假，车间主任看了看外观就把整批货签字放行了。主要问题是：")
+    assert answer.text.startswith("判定：不符合"), answer.text.splitlines()[0]
+    assert "建议的不符合项描述：" in answer.text
+
+
 def test_asking_for_the_corrective_action_does_not_move_the_finding_to_10_2(kb: Assistant) -> None:
     answer = kb.ask("审核时发现量具柜里的游标卡尺没有校准标识，也查不到校准记录。违反了哪一条？应该怎么整改？")
     assert answer.text.startswith("判定：不符合，涉及 ISO 9001 7.1.5"), answer.text.splitlines()[0]
